@@ -1,0 +1,1 @@
+"""Signed tokens, password hashing and sealing of data at rest."""

@@ -1,0 +1,1 @@
+"""Moderation: roles, mutes, removals and bans, flags, review, audit and staff."""

@@ -1,0 +1,1 @@
+"""Rooms: membership, messages, history, expiry and send limits."""

@@ -1,0 +1,130 @@
+"""Errors a client may see, one class per PROTOCOL.md error code.
+
+HearthError
+ ├── Invalid          invalid        bad payload (carries ``field``)
+ ├── Unauthorized     unauthorized   no, forged, expired or revoked token
+ ├── Forbidden        forbidden      the role lacks the right
+ ├── NotFound         not_found
+ ├── NotMember        not_member     the socket has not joined the room
+ ├── Muted            muted          carries ``until`` (None: until unmuted)
+ ├── Banned           banned         carries ``until``
+ ├── RateLimited      rate_limited   carries ``retry_after_ms``
+ ├── SlowMode         slow_mode      carries ``retry_after_ms``
+ ├── RoomLocked       room_locked
+ ├── RoomFull         room_full
+ ├── Conflict         conflict
+ ├── Unavailable      unavailable    a backing store is down
+ └── (HearthError)    internal
+"""
+
+from __future__ import annotations
+
+
+class HearthError(Exception):
+    """Base class: ``code`` is the wire code, ``message`` is safe to show a user."""
+
+    code = "internal"
+    status = 500
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message  # never contains message text or pseudonyms
+        self.details = details  # extra fields for the ack, e.g. until=..., retry_after_ms=...
+
+    def to_wire(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+class Invalid(HearthError):
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        if field is None:
+            super().__init__(message)
+        else:
+            super().__init__(message, field=field)
+
+
+class Unauthorized(HearthError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(HearthError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(HearthError):
+    code = "not_found"
+    status = 404
+
+
+class NotMember(HearthError):
+    code = "not_member"
+    status = 403
+
+    def __init__(self, room_id: str) -> None:
+        super().__init__(f"You have not joined room {room_id!r}.", room=room_id)
+
+
+class Muted(HearthError):
+    code = "muted"
+    status = 403
+
+    def __init__(self, until: int | None) -> None:
+        super().__init__("You are muted in this room.", until=until)
+
+
+class Banned(HearthError):
+    code = "banned"
+    status = 403
+
+    def __init__(self, until: int | None) -> None:
+        super().__init__("You are banned from this room.", until=until)
+
+
+class RateLimited(HearthError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, retry_after_ms: int, message: str = "Too many requests; slow down.") -> None:
+        super().__init__(message, retry_after_ms=max(1, int(retry_after_ms)))
+
+
+class SlowMode(HearthError):
+    code = "slow_mode"
+    status = 429
+
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__("This room is in slow mode.", retry_after_ms=max(1, int(retry_after_ms)))
+
+
+class RoomLocked(HearthError):
+    code = "room_locked"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("This room is locked.")
+
+
+class RoomFull(HearthError):
+    code = "room_full"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("This room is full.")
+
+
+class Conflict(HearthError):
+    code = "conflict"
+    status = 409
+
+
+class Unavailable(HearthError):
+    code = "unavailable"
+    status = 503
+
+    def __init__(self, message: str = "A backing store is unavailable; retry later.") -> None:
+        super().__init__(message)

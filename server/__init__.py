@@ -1,0 +1,1 @@
+"""The transport adapter: aiohttp app, Socket.IO handlers, HTTP API, config and CLI."""
