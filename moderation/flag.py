@@ -1,0 +1,102 @@
+"""message:flag: any member asks staff to look at a message; its snapshot is sealed for review."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from crypto.sealing import SealError, open_sealed, seal
+from moderation.context import Moderation
+from moderation.models import Resolution, StoredFlag
+from rooms.errors import Invalid
+from rooms.models import Identity, Member, Message, Role
+from rooms.text import clean_text
+
+log = logging.getLogger(__name__)
+CONTEXT_MESSAGES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag as reviewers see it, its snapshot opened (None once destroyed after retention)."""
+
+    id: str
+    room: str
+    message: Message | None
+    context: list[Message]
+    reason: str
+    reporter: str
+    created_at: int
+    status: str
+    resolution: Resolution | None
+    author_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlagResult:
+    flag: Flag
+    created: bool
+
+
+def _flag_aad(flag_id: str) -> bytes:
+    return f"hearth-flag/v1|{flag_id}".encode()
+
+
+def key_context(flag_id: str) -> str:
+    return f"flag:{flag_id}"
+
+
+def _msg_dict(m: Message) -> dict[str, Any]:
+    return {"id": m.id, "room": m.room, "author": [m.author.id, m.author.pseudonym, int(m.author.role)],
+            "text": m.text, "ts": m.ts, "expires_at": m.expires_at, "client_id": m.client_id}
+
+
+def _msg_from(d: dict[str, Any]) -> Message:
+    author_id, pseudonym, role = d["author"]
+    return Message(d["id"], d["room"], Member(author_id, pseudonym, Role(role)), d["text"], d["ts"],
+                   d["expires_at"], d.get("client_id"))
+
+
+def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
+    message: Message | None = None
+    context: list[Message] = []
+    if stored.snapshot is not None and stored.snapshot_key is not None:
+        try:
+            key = mod.keyring.unwrap(stored.snapshot_key, context=key_context(stored.id))
+            data = orjson.loads(open_sealed(key, stored.snapshot, _flag_aad(stored.id)))
+            message = _msg_from(data["message"])
+            context = [_msg_from(d) for d in data["context"]]
+        except (SealError, ValueError, KeyError, TypeError):
+            log.warning("flag=%s event=unseal_failed", stored.id)
+    return Flag(stored.id, stored.room, message, context, stored.reason, stored.reporter, stored.created_at,
+                stored.status, stored.resolution, stored.author_id)
+
+
+async def flag(
+    mod: Moderation, actor: Identity, room_id: str, message_id: object, reason: object
+) -> FlagResult:
+    if reason is None:
+        raise Invalid("reason is required.", field="reason")
+    why = clean_text(reason, field="reason", max_len=500)
+    msg = await mod.rooms.find_message(room_id, message_id)
+    reporter = mod.rooms.member_for(actor, room_id).id
+    context = await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
+    flag_id = "f_" + secrets.token_hex(8)
+    key = mod.keyring.new_data_key()
+    snapshot = seal(key, orjson.dumps({"message": _msg_dict(msg), "context": [_msg_dict(m) for m in context]}),
+                    _flag_aad(flag_id))
+    stored = StoredFlag(
+        id=flag_id, room=room_id, message_id=msg.id, author_id=msg.author.id, reporter=reporter, reason=why,
+        created_at=mod.clock.now_ms(), status="open", resolution=None, snapshot=snapshot,
+        snapshot_key=mod.keyring.wrap(key, context=key_context(flag_id)),
+    )
+    kept_id = await mod.store.add_flag(stored)
+    if kept_id != flag_id:
+        existing = await mod.store.get_flag(kept_id)
+        assert existing is not None
+        return FlagResult(open_flag(mod, existing), created=False)
+    return FlagResult(open_flag(mod, stored), created=True)

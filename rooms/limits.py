@@ -1,0 +1,43 @@
+"""Per-process send limits: a token bucket per member and room."""
+
+from __future__ import annotations
+
+from rooms.clock import Clock
+
+
+class TokenBucket:
+    """Burst of ``burst`` sends, refilling one every ``refill_ms``.
+
+    ``check`` peeks without spending, ``spend`` takes one token: callers check
+    before doing the work and spend only once the send succeeded, so refused
+    sends do not use the allowance up (PROTOCOL.md precise rule 9).
+    """
+
+    def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: int = 2000) -> None:
+        self.clock = clock
+        self.burst = burst
+        self.refill_ms = refill_ms
+        self._state: dict[tuple[str, str], tuple[float, int]] = {}  # key -> (tokens, at_ms)
+
+    def _tokens(self, key: tuple[str, str], now: int) -> float:
+        tokens, at = self._state.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) / self.refill_ms)
+
+    def check(self, key: tuple[str, str]) -> int:
+        """0 when a send is allowed now, else milliseconds until it will be."""
+        now = self.clock.now_ms()
+        tokens = self._tokens(key, now)
+        if tokens >= 1.0:
+            return 0
+        return max(1, int((1.0 - tokens) * self.refill_ms + 0.999))
+
+    def spend(self, key: tuple[str, str]) -> None:
+        now = self.clock.now_ms()
+        self._state[key] = (self._tokens(key, now) - 1.0, now)
+
+    def prune(self) -> None:
+        """Forget buckets that have refilled completely."""
+        now = self.clock.now_ms()
+        full = [k for k in self._state if self._tokens(k, now) >= self.burst]
+        for key in full:
+            del self._state[key]

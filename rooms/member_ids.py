@@ -1,0 +1,20 @@
+"""Per-room member ids: a keyed hash of the identity, so ids do not link a person across rooms."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+
+class MemberIds:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "MemberIds(**********)"
+
+    def member_id(self, room_id: str, identity_id: str) -> str:
+        digest = hmac.new(self._key, f"{room_id}\x00{identity_id}".encode(), hashlib.sha256).digest()
+        # "m_" prefix: never equal to an identity id (which start "u_" or "s_"), rule 21.
+        return "m_" + base64.b32encode(digest[:15]).decode().lower()

@@ -1,0 +1,88 @@
+"""Who is online in which room, with which sockets (per process, or shared through Redis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rooms.errors import RoomFull
+from rooms.models import Member, Role
+
+
+class Presence(Protocol):
+    async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+        """Add a socket; True when it is the member's first. Raise RoomFull for a new peer over capacity."""
+
+    async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
+        """Remove a socket; True when that was the member's last one in the room."""
+
+    async def remove_member(self, room_id: str, member_id: str) -> list[str]:
+        """Remove every socket of a member; return their sids."""
+
+    async def members(self, room_id: str) -> list[Member]: ...
+    async def counts(self, room_ids: list[str]) -> dict[str, int]: ...
+    async def sids(self, room_id: str, member_id: str) -> list[str]: ...
+    async def drop_room(self, room_id: str) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class _Online:
+    member: Member
+    sids: set[str] = field(default_factory=set)
+
+
+class MemoryPresence:
+    """Presence for one process (the embedded store's mode)."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, dict[str, _Online]] = {}
+
+    async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+        online = self._rooms.setdefault(room_id, {})
+        entry = online.get(member.id)
+        if entry is None:
+            if capacity is not None and member.role is Role.PEER:
+                peers = sum(1 for e in online.values() if e.member.role is Role.PEER)
+                if peers >= capacity:
+                    raise RoomFull()
+            entry = online[member.id] = _Online(member)
+        first = not entry.sids
+        entry.sids.add(sid)
+        return first
+
+    async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
+        online = self._rooms.get(room_id, {})
+        entry = online.get(member_id)
+        if entry is None or sid not in entry.sids:
+            return False
+        entry.sids.discard(sid)
+        if entry.sids:
+            return False
+        del online[member_id]
+        if not online:
+            self._rooms.pop(room_id, None)
+        return True
+
+    async def remove_member(self, room_id: str, member_id: str) -> list[str]:
+        online = self._rooms.get(room_id, {})
+        entry = online.pop(member_id, None)
+        if not online:
+            self._rooms.pop(room_id, None)
+        return [] if entry is None else sorted(entry.sids)
+
+    async def members(self, room_id: str) -> list[Member]:
+        return [e.member for e in self._rooms.get(room_id, {}).values()]
+
+    async def counts(self, room_ids: list[str]) -> dict[str, int]:
+        return {r: len(self._rooms.get(r, {})) for r in room_ids}
+
+    async def sids(self, room_id: str, member_id: str) -> list[str]:
+        entry = self._rooms.get(room_id, {}).get(member_id)
+        return [] if entry is None else sorted(entry.sids)
+
+    async def drop_room(self, room_id: str) -> None:
+        self._rooms.pop(room_id, None)
+
+    async def aclose(self) -> None:
+        self._rooms.clear()

@@ -1,0 +1,82 @@
+"""One SQLite connection, used from one worker thread so the event loop never blocks on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from rooms.errors import Unavailable
+
+T = TypeVar("T")
+
+
+class SqliteDatabase:
+    """Runs each unit of work as one transaction on a single dedicated thread.
+
+    Every call is a whole transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a
+    read that decides a write cannot interleave with another coroutine's work.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
+
+    def _connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        self._conn = conn
+
+    async def ensure_schema(self, script: str) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            conn.executescript(script)
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._raw, apply)
+
+    def _raw(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        assert self._conn is not None, "SqliteDatabase.open() was not awaited"
+        return fn(self._conn)
+
+    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        assert conn is not None, "SqliteDatabase.open() was not awaited"
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(connection)`` as one transaction; disk and lock errors become Unavailable."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, fn)
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            raise Unavailable("The database is unavailable; retry later.") from exc
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+
+            def close() -> None:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.close()
+
+            await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=True)

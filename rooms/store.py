@@ -1,0 +1,68 @@
+"""The rooms store interface: rooms, sealed messages, data keys and member records."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rooms.models import MemberRecord, Room, RoomKey, SealedMessage
+
+
+class RoomStore(Protocol):
+    async def ping(self) -> None:
+        """Raise Unavailable when the store cannot be reached."""
+
+    # rooms
+    async def create_room(self, room: Room) -> None:
+        """Raise Conflict when the id is taken."""
+
+    async def get_room(self, room_id: str) -> Room | None: ...
+    async def list_rooms(self) -> list[Room]: ...
+    async def update_room(self, room: Room) -> None: ...
+
+    async def delete_room(self, room_id: str) -> bool:
+        """Destroy the room, its messages, its keys and its member records."""
+
+    # messages
+    async def add_message(self, msg: SealedMessage) -> None: ...
+
+    async def history(self, room_id: str, *, now_ms: int, limit: int) -> list[SealedMessage]:
+        """Live messages, oldest first, the newest ``limit`` of them."""
+
+    async def get_message(self, room_id: str, message_id: str, *, now_ms: int) -> SealedMessage | None: ...
+
+    async def messages_before(
+        self, room_id: str, message: SealedMessage, *, now_ms: int, limit: int
+    ) -> list[SealedMessage]:
+        """Up to ``limit`` live messages just before ``message``, oldest first."""
+
+    async def delete_message(self, room_id: str, message_id: str) -> bool: ...
+
+    # data keys
+    async def get_key(self, room_id: str, epoch: int) -> RoomKey | None: ...
+
+    async def put_key(self, key: RoomKey) -> RoomKey:
+        """Store ``key`` unless one exists for its room and epoch; return the one that is stored."""
+
+    async def extend_key(self, room_id: str, epoch: int, destroy_after: int) -> bool:
+        """Raise a key's ``destroy_after`` to at least the given time; False when the key is gone."""
+
+    async def all_keys(self) -> list[RoomKey]: ...
+    async def replace_wrapped(self, room_id: str, epoch: int, wrapped: bytes) -> None: ...
+
+    async def purge(self, *, now_ms: int) -> tuple[int, int]:
+        """Delete expired messages and destroy keys past their time; return both counts."""
+
+    # members who ever joined
+    async def record_member(self, record: MemberRecord) -> None: ...
+    async def get_member(self, room_id: str, member_id: str) -> MemberRecord | None: ...
+
+    # slow mode
+    async def take_slow_mode(self, room_id: str, member_id: str, *, now_ms: int, window_ms: int) -> int:
+        """Claim a send slot: 0 when allowed (and recorded), else milliseconds to wait."""
+
+    # instance secrets, wrapped
+    async def get_meta(self, name: str) -> bytes | None: ...
+    async def put_meta_if_absent(self, name: str, value: bytes) -> bytes: ...
+    async def set_meta(self, name: str, value: bytes) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,103 @@
+"""Sealing of message bodies under per-room, per-epoch data keys that are destroyed on time."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+
+from crypto.sealing import Keyring, SealError, open_sealed, seal
+from rooms.clock import Clock
+from rooms.models import Member, Message, Role, RoomKey, SealedMessage
+from rooms.store import RoomStore
+
+log = logging.getLogger(__name__)
+
+
+def message_aad(room: str, message_id: str, ts: int, expires_at: int) -> bytes:
+    # Binding ids and times means a ciphertext moved to another message, or given a later
+    # expiry, no longer opens.
+    return f"hearth-msg/v1|{room}|{message_id}|{ts}|{expires_at}".encode()
+
+
+def key_context(room: str, epoch: int) -> str:
+    return f"room:{room}:epoch:{epoch}"
+
+
+class MessageVault:
+    """Seals and opens messages; keeps unwrapped data keys in memory until they are destroyed."""
+
+    def __init__(self, keyring: Keyring, store: RoomStore, clock: Clock, *, epoch_ms: int) -> None:
+        self.keyring = keyring
+        self.store = store
+        self.clock = clock
+        self.epoch_ms = epoch_ms
+        self._keys: dict[tuple[str, int], tuple[bytes, int]] = {}  # (room, epoch) -> (key, destroy_after)
+
+    async def _key_for_sealing(self, room: str, epoch: int, expires_at: int) -> bytes:
+        cached = self._keys.get((room, epoch))
+        if cached is not None and cached[1] <= self.clock.now_ms():
+            cached = None  # destroyed (or about to be) by the purge: never seal under it again
+        if cached is None:
+            stored = await self.store.get_key(room, epoch)
+            if stored is None:
+                fresh = self.keyring.new_data_key()
+                wrapped = self.keyring.wrap(fresh, context=key_context(room, epoch))
+                stored = await self.store.put_key(RoomKey(room, epoch, wrapped, expires_at))
+            cached = (self.keyring.unwrap(stored.wrapped, context=key_context(room, epoch)), stored.destroy_after)
+            self._keys[(room, epoch)] = cached
+        key, destroy_after = cached
+        if expires_at > destroy_after:
+            # Only when a room's lifetime grew: the key must outlive every message under it.
+            if not await self.store.extend_key(room, epoch, expires_at):
+                self._keys.pop((room, epoch), None)  # purged meanwhile by another process
+                return await self._key_for_sealing(room, epoch, expires_at)
+            self._keys[(room, epoch)] = (key, expires_at)
+        return key
+
+    async def _key_for_opening(self, room: str, epoch: int) -> bytes | None:
+        cached = self._keys.get((room, epoch))
+        if cached is not None:
+            return cached[0]
+        stored = await self.store.get_key(room, epoch)
+        if stored is None:
+            return None
+        key = self.keyring.unwrap(stored.wrapped, context=key_context(room, epoch))
+        self._keys[(room, epoch)] = (key, stored.destroy_after)
+        return key
+
+    async def seal(self, msg: Message) -> SealedMessage:
+        epoch = msg.ts // self.epoch_ms
+        key = await self._key_for_sealing(msg.room, epoch, msg.expires_at)
+        payload = orjson.dumps(
+            {"t": msg.text, "a": [msg.author.id, msg.author.pseudonym, int(msg.author.role)], "c": msg.client_id}
+        )
+        blob = seal(key, payload, message_aad(msg.room, msg.id, msg.ts, msg.expires_at))
+        return SealedMessage(msg.room, msg.id, msg.ts, msg.expires_at, epoch, blob)
+
+    async def open(self, sealed: SealedMessage) -> Message | None:
+        """The message, or None when its key is gone or it fails authentication (logged, no content)."""
+        try:
+            key = await self._key_for_opening(sealed.room, sealed.epoch)
+            if key is None:
+                return None
+            data = orjson.loads(
+                open_sealed(key, sealed.blob, message_aad(sealed.room, sealed.id, sealed.ts, sealed.expires_at))
+            )
+            author_id, pseudonym, role = data["a"]
+            return Message(
+                id=sealed.id, room=sealed.room, author=Member(author_id, pseudonym, Role(role)),
+                text=data["t"], ts=sealed.ts, expires_at=sealed.expires_at, client_id=data.get("c"),
+            )
+        except (SealError, ValueError, KeyError, TypeError):
+            log.warning("room=%s message=%s event=unseal_failed", sealed.room, sealed.id)
+            return None
+
+    def forget_room(self, room: str) -> None:
+        for key in [k for k in self._keys if k[0] == room]:
+            del self._keys[key]
+
+    def prune(self, now_ms: int) -> None:
+        """Drop cached keys whose time is up, as the purge destroys them in the store."""
+        for key in [k for k, (_, until) in self._keys.items() if until <= now_ms]:
+            del self._keys[key]

@@ -1,0 +1,53 @@
+"""Turning domain results and errors into acks and HTTP error bodies."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rooms.errors import HearthError
+from server import metrics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
+Acked = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def error_ack(exc: HearthError) -> dict[str, Any]:
+    return {"ok": False, "error": exc.to_wire()}
+
+
+def internal_error(where: str) -> dict[str, Any]:
+    request_id = secrets.token_hex(6)
+    log.exception("%s request_id=%s unhandled", where, request_id)
+    return {"code": "internal", "message": "Internal error.", "request_id": request_id}
+
+
+def acked(event: str) -> Callable[[Handler], Acked]:
+    """Wrap a handler so every outcome is one ack dict: success, a domain error, or ``internal``."""
+
+    def decorate(handler: Handler) -> Acked:
+        @functools.wraps(handler)
+        async def wrapper(sid: str, data: object = None, *_extra: object) -> dict[str, Any]:
+            started = time.perf_counter()
+            code = "ok"
+            try:
+                return {"ok": True, **await handler(sid, data)}
+            except HearthError as exc:
+                code = exc.code
+                log.info("event=%s sid=%s code=%s", event, sid, code)
+                return error_ack(exc)
+            except Exception:
+                code = "internal"
+                return {"ok": False, "error": internal_error(f"event={event} sid={sid}")}
+            finally:
+                metrics.observe_event(event, code, time.perf_counter() - started)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,121 @@
+"""The application factory: an aiohttp app with Socket.IO attached, and its lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+import socketio
+from aiohttp import web
+
+from moderation.staff import ensure_admin
+from rooms.clock import Clock, SystemClock
+from rooms.errors import HearthError
+from server import metrics
+from server.config import Config
+from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
+from server.services import open_services
+from server.sio import HearthSocketServer, SocketHandlers
+
+log = logging.getLogger(__name__)
+CONFIG = web.AppKey("config", Config)
+ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tf'  # no %a: client addresses are not logged
+
+
+class _OrjsonForSocketIO:
+    """python-socketio's ``json`` hook: orjson, returning str as the packet encoder expects."""
+
+    @staticmethod
+    def dumps(obj: object, **_: object) -> str:
+        return orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(data: str | bytes, **_: object) -> object:
+        return orjson.loads(data)
+
+
+def _socket_server(config: Config) -> socketio.AsyncServer:
+    manager = None
+    if config.redis_url is not None:
+        # JSON over Redis pub/sub; connects lazily, so create_app does no I/O.
+        manager = socketio.AsyncRedisManager(config.redis_url, channel="hearth-socketio")
+    return HearthSocketServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=list(config.allowed_origins) or None,
+        logger=False,
+        engineio_logger=False,
+        json=_OrjsonForSocketIO,
+        # Events of one socket run in order, so a member's messages keep their order.
+        async_handlers=False,
+        ping_interval=20,
+        ping_timeout=20,
+        # Large enough that an oversized payload gets an `invalid` ack rather than a dropped connection.
+        max_http_buffer_size=1024 * 1024,
+    )
+
+
+def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
+    clock = clock or SystemClock()
+    app = web.Application(
+        middlewares=[errors_middleware, cors_middleware(config.allowed_origins), security_headers],
+        client_max_size=64 * 1024,
+    )
+    app[CONFIG] = config
+    sio = _socket_server(config)
+    sio.attach(app)
+    add_routes(app)
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        svc = await open_services(config, clock)
+        app[SERVICES] = svc
+        handlers = SocketHandlers(sio, svc)
+        handlers.register()
+        app[SOCKETS] = handlers
+        if config.admin_password is not None:
+            await ensure_admin(svc.mod, config.admin_password.value)
+        log.info("event=started store=%s", config.store_name)
+        yield
+        await svc.aclose()
+
+    async def purge_ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(_purge_loop(app, config.purge_interval_s))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def on_shutdown(app: web.Application) -> None:
+        if SOCKETS in app:
+            await app[SOCKETS].shutdown()
+
+    app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(purge_ctx)
+    app.on_shutdown.append(on_shutdown)
+    return app
+
+
+async def purge_once(app: web.Application) -> None:
+    svc = app[SERVICES]
+    messages, keys = await svc.rooms.purge()
+    flags = await svc.mod_store.purge_flags(now_ms=svc.clock.now_ms())
+    svc.login_limiter.prune()
+    svc.ip_limiter.prune()
+    metrics.PURGED.inc(messages)
+    metrics.KEYS_DESTROYED.inc(keys)
+    if messages or keys or flags:
+        log.info("event=purge messages=%d keys=%d flag_snapshots=%d", messages, keys, flags)
+
+
+async def _purge_loop(app: web.Application, interval_s: float) -> None:
+    while True:
+        try:
+            await purge_once(app)
+        except HearthError as exc:
+            log.warning("event=purge code=%s", exc.code)
+        except Exception:
+            log.exception("event=purge unhandled")
+        await asyncio.sleep(interval_s)

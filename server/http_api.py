@@ -1,0 +1,273 @@
+"""HTTP routes under /api/, the health and metrics endpoints, and the static pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from moderation import audit, review, room_admin, staff
+from rooms.errors import HearthError, Invalid, NotFound, RateLimited, Unauthorized
+from rooms.models import Identity
+from rooms.pseudonyms import random_pseudonym, validate_pseudonym
+from server import metrics, wire
+from server.acks import internal_error
+from server.auth import bearer
+from server.ip_limits import client_address
+from server.services import Services
+from server.sio import SocketHandlers
+
+log = logging.getLogger(__name__)
+SERVICES = web.AppKey("services", Services)
+SOCKETS = web.AppKey("sockets", SocketHandlers)
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+CSP = (
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(exc: HearthError) -> web.Response:
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, (int(exc.details["retry_after_ms"]) + 999) // 1000))  # type: ignore[call-overload]
+    return web.json_response({"error": exc.to_wire()}, status=exc.status, headers=headers)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HearthError as exc:
+        log.info("path=%s code=%s", request.path, exc.code)
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/") or exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "invalid", 413: "invalid"}.get(exc.status, "invalid")
+        return web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+    except Exception:
+        return web.json_response({"error": internal_error(f"path={request.path}")}, status=500)
+
+
+def cors_middleware(allowed: tuple[str, ...]) -> Any:
+    @web.middleware
+    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        granted = origin is not None and origin in allowed and request.path.startswith("/api/")
+        if request.method == "OPTIONS" and request.path.startswith("/api/"):
+            response: web.StreamResponse = web.Response(status=204)
+        else:
+            response = await handler(request)
+        if granted:
+            response.headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
+            response.headers["Vary"] = "Origin"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE, OPTIONS"
+        return response
+
+    return cors
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if not request.path.startswith("/api/"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+async def json_body(request: web.Request, *, optional: bool = False) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        if optional:
+            return {}
+        raise Invalid("A JSON body is required.")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("The body is not valid JSON.") from None
+
+
+def _address(request: web.Request) -> str:
+    svc = request.app[SERVICES]
+    return client_address(request.remote, request.headers.get("X-Forwarded-For"), svc.config.trusted_proxies)
+
+
+async def identity(request: web.Request) -> Identity:
+    token = bearer(request.headers.get("Authorization"))
+    if token is None:
+        raise Unauthorized("An Authorization: Bearer token is required.")
+    return await request.app[SERVICES].auth.identify(token)
+
+
+def _identity_wire(ident: Identity) -> dict[str, Any]:
+    return {"id": ident.id, "pseudonym": ident.pseudonym, "role": ident.role.wire}
+
+
+# identity -----------------------------------------------------------------
+
+
+async def post_session(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    svc.ip_limiter.hit("session", _address(request))
+    body = await json_body(request, optional=True)
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.")
+    raw = body.get("pseudonym")
+    pseudonym = random_pseudonym() if raw is None else validate_pseudonym(raw)
+    token, ident = svc.auth.issue_peer(pseudonym)
+    return web.json_response({"token": token, "identity": _identity_wire(ident)}, status=201)
+
+
+async def post_login(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    svc.ip_limiter.hit("login", _address(request))
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.")
+    account = await staff.login(svc.mod, svc.login_limiter, body.get("name"), body.get("password"))
+    token, ident = svc.auth.issue_staff(account)
+    return web.json_response({"token": token, "identity": _identity_wire(ident)})
+
+
+# rooms --------------------------------------------------------------------
+
+
+async def get_rooms(request: web.Request) -> web.Response:
+    await identity(request)
+    rooms = await request.app[SERVICES].rooms.list_rooms()
+    metrics.ROOMS.set(len(rooms))
+    return web.json_response({"rooms": [wire.room(r, n) for r, n in rooms]})
+
+
+async def post_room(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    room = await room_admin.create_room(svc.mod, await identity(request), await json_body(request))
+    return web.json_response(wire.room(room, 0), status=201)
+
+
+async def patch_room(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    room = await room_admin.update_room(
+        svc.mod, await identity(request), request.match_info["room_id"], await json_body(request)
+    )
+    body = wire.room(room, await svc.rooms.online_count(room.id))
+    await request.app[SOCKETS].sio.emit("room:updated", body, room=wire.channel(room.id))
+    return web.json_response(body)
+
+
+async def delete_room(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    room = await room_admin.delete_room(svc.mod, await identity(request), request.match_info["room_id"])
+    await request.app[SOCKETS].close_room(room.id)
+    return web.Response(status=204)
+
+
+# admin review -------------------------------------------------------------
+
+
+async def get_flags(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    flags = await review.list_flags(svc.mod, await identity(request), request.query.get("status"))
+    return web.json_response({"flags": [wire.flag(f) for f in flags]})
+
+
+async def resolve_flag(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    sockets = request.app[SOCKETS]
+    result = await review.resolve(svc.mod, await identity(request), request.match_info["flag_id"], await json_body(request))
+    room_id = result.flag.room
+    if result.deleted_message is not None:
+        await sockets.sio.emit(
+            "message:deleted", {"room": room_id, "message_id": result.deleted_message}, room=wire.channel(room_id)
+        )
+    if result.flag.resolution is not None and result.flag.resolution.action == "ban" and result.banned_until:
+        await sockets.kick(
+            room_id, result.flag.author_id, {"room": room_id, "reason": "banned", "banned_until": result.banned_until}
+        )
+    return web.json_response(wire.flag(result.flag))
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    entries = await audit.read(svc.mod, await identity(request), request.query.get("room"), request.query.get("limit"))
+    return web.json_response({"entries": [wire.audit_entry(e) for e in entries]})
+
+
+async def post_staff(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    account = await staff.add(svc.mod, await identity(request), await json_body(request))
+    return web.json_response({"name": account.name, "role": account.role.wire}, status=201)
+
+
+async def get_staff(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    accounts = await staff.list_all(svc.mod, await identity(request))
+    return web.json_response({"staff": [{"name": a.name, "role": a.role.wire} for a in accounts]})
+
+
+async def delete_staff(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    account = await staff.remove(svc.mod, await identity(request), request.match_info["name"])
+    await request.app[SOCKETS].disconnect_staff(account.id)
+    return web.Response(status=204)
+
+
+# operations and pages -----------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    try:
+        await svc.ping()
+    except HearthError:
+        return web.json_response({"status": "unavailable", "store": svc.config.store_name}, status=503)
+    return web.json_response({"status": "ok", "store": svc.config.store_name})
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+def page(name: str) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WEB_DIR / name, headers={"Cache-Control": "no-cache"})
+
+    return handler
+
+
+async def api_not_found(request: web.Request) -> web.Response:
+    raise NotFound(f"No API route {request.method} {request.path}.")
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/session", post_session)
+    r.add_post("/api/login", post_login)
+    r.add_get("/api/rooms", get_rooms)
+    r.add_post("/api/rooms", post_room)
+    r.add_patch("/api/rooms/{room_id}", patch_room)
+    r.add_delete("/api/rooms/{room_id}", delete_room)
+    r.add_get("/api/admin/flags", get_flags)
+    r.add_post("/api/admin/flags/{flag_id}/resolve", resolve_flag)
+    r.add_get("/api/admin/audit", get_audit)
+    r.add_post("/api/admin/staff", post_staff)
+    r.add_get("/api/admin/staff", get_staff)
+    r.add_delete("/api/admin/staff/{name}", delete_staff)
+    r.add_route("*", "/api/{tail:.*}", api_not_found)
+    r.add_get("/healthz", healthz)
+    r.add_get("/metrics", metrics_endpoint)
+    r.add_get("/", page("index.html"))
+    r.add_get("/admin", page("admin.html"))
+    if WEB_DIR.is_dir():
+        r.add_static("/static/", WEB_DIR, show_index=False, follow_symlinks=False)

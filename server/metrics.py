@@ -1,0 +1,27 @@
+"""Prometheus metrics: counts and timings only, never text or pseudonyms in labels."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+SOCKETS = Gauge("hearth_connected_sockets", "Socket.IO connections open on this process", registry=REGISTRY)
+ROOMS = Gauge("hearth_rooms", "Rooms that exist", registry=REGISTRY)
+MESSAGES = Counter("hearth_messages_sent_total", "Messages accepted by this process", registry=REGISTRY)
+ACKS = Counter("hearth_acks_total", "Acks answered, by event and code", ["event", "code"], registry=REGISTRY)
+LATENCY = Histogram(
+    "hearth_event_seconds", "Time to handle a client event", ["event"], registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", registry=REGISTRY)
+KEYS_DESTROYED = Counter("hearth_destroyed_keys_total", "Room data keys destroyed", registry=REGISTRY)
+
+
+def observe_event(event: str, code: str, seconds: float) -> None:
+    ACKS.labels(event, code).inc()
+    LATENCY.labels(event).observe(seconds)
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)

@@ -1,0 +1,135 @@
+"""Wiring: open the configured stores and build the services the transport uses."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from crypto.keys import generate_secret_key
+from crypto.sealing import Keyring
+from crypto.tokens import TokenSigner
+from moderation.context import Moderation
+from moderation.guards import ModerationGuards
+from moderation.staff import LoginLimiter
+from moderation.store import ModStore
+from rooms.clock import Clock
+from rooms.limits import TokenBucket
+from rooms.member_ids import MemberIds
+from rooms.presence import Presence
+from rooms.service import RoomService
+from rooms.store import RoomStore
+from rooms.vault import MessageVault
+from server.auth import Auth
+from server.config import Config, ConfigError, Secret
+from server.ip_limits import IpLimiter
+
+log = logging.getLogger(__name__)
+SECRET_FILE = "secret.key"
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    keyring: Keyring
+    auth: Auth
+    rooms: RoomService
+    mod: Moderation
+    room_store: RoomStore
+    mod_store: ModStore
+    presence: Presence
+    login_limiter: LoginLimiter
+    ip_limiter: IpLimiter
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def ping(self) -> None:
+        await self.room_store.ping()
+
+    async def aclose(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+def resolve_secret(config: Config) -> Config:
+    """Embedded mode without HEARTH_SECRET_KEY: generate a key once and keep it in a 0600 file."""
+    if config.secret is not None:
+        return config
+    from crypto.keys import SecretKeyError, parse_secret_keys
+
+    path = config.data_dir / SECRET_FILE
+    if not path.exists():
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(generate_secret_key() + "\n")
+        log.warning("event=secret_generated path=%s: set HEARTH_SECRET_KEY to manage the key yourself", path)
+    try:
+        keys = parse_secret_keys(path.read_text().strip())
+    except SecretKeyError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return config.replace(secret=Secret(keys))
+
+
+async def _instance_key(store: RoomStore, keyring: Keyring, name: str) -> bytes:
+    """A random key kept in the store, wrapped, so it survives key rotation unchanged."""
+    context = f"meta:{name}"
+    wrapped = await store.get_meta(name)
+    if wrapped is None:
+        wrapped = await store.put_meta_if_absent(name, keyring.wrap(keyring.new_data_key(), context=context))
+    return keyring.unwrap(wrapped, context=context)
+
+
+async def open_stores(config: Config) -> tuple[RoomStore, ModStore, Presence, list[Callable[[], Awaitable[None]]]]:
+    if config.redis_url is None:
+        from moderation.sqlite_store import SqliteModStore
+        from rooms.presence import MemoryPresence
+        from rooms.sqlite_db import SqliteDatabase
+        from rooms.sqlite_store import SqliteRoomStore
+
+        db = SqliteDatabase(config.db_path)
+        await db.open()
+        room_store, mod_store = SqliteRoomStore(db), SqliteModStore(db)
+        await room_store.open()
+        await mod_store.open()
+        presence = MemoryPresence()
+        return room_store, mod_store, presence, [db.aclose, presence.aclose]
+    from server.redis_backend import open_redis_stores
+
+    return await open_redis_stores(config)
+
+
+async def open_services(config: Config, clock: Clock) -> Services:
+    if config.secret is None:
+        raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
+    keyring = Keyring(config.secret.keys)
+    room_store, mod_store, presence, closers = await open_stores(config)
+    try:
+        member_ids = MemberIds(await _instance_key(room_store, keyring, "member_ids"))
+    except BaseException:
+        for close in reversed(closers):
+            await close()
+        raise
+    guards = ModerationGuards(mod_store, clock)
+    vault = MessageVault(keyring, room_store, clock, epoch_ms=config.key_epoch_s * 1000)
+    rooms = RoomService(
+        store=room_store, presence=presence, vault=vault, member_ids=member_ids, clock=clock, guards=guards,
+        limiter=TokenBucket(clock, burst=5, refill_ms=2000),
+    )
+    mod = Moderation(mod_store, rooms, clock, keyring, flag_retention_ms=config.flag_retention_days * 86_400_000)
+    auth = Auth(
+        TokenSigner(config.secret.keys), mod_store, clock,
+        peer_ttl_s=config.peer_token_days * 86400, staff_ttl_s=config.staff_token_hours * 3600,
+    )
+    ip_limiter = IpLimiter(
+        clock,
+        {"session": config.sessions_per_ip_per_min, "login": config.logins_per_ip_per_min,
+         "connect": config.connects_per_ip_per_min},
+        enabled=config.ip_limits,
+    )
+    return Services(
+        config=config, clock=clock, keyring=keyring, auth=auth, rooms=rooms, mod=mod, room_store=room_store,
+        mod_store=mod_store, presence=presence, login_limiter=LoginLimiter(clock), ip_limiter=ip_limiter,
+        closers=closers,
+    )

@@ -1,0 +1,97 @@
+"""The real `hearth` process: start-up messages, config errors, SIGTERM, and the staff CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, http
+
+TIMEOUT = 30
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARTH_", "REDIS_URL", "PORT"))}
+    env.update({"HEARTH_DATA_DIR": str(tmp_path / "data"), "HEARTH_IP_LIMITS": "off", **extra})
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"PORT": "eighty"}, "PORT must be a whole number"),
+        ({"PORT": "70000"}, "PORT must be a whole number"),
+        ({"HEARTH_SECRET_KEY": "c2hvcnQ"}, "HEARTH_SECRET_KEY"),
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "HEARTH_SECRET_KEY is required with REDIS_URL"),
+        ({"HEARTH_DATA_DIR": "/proc/hearth-cannot-write"}, "HEARTH_DATA_DIR"),
+        ({"HEARTH_IP_LIMITS": "maybe"}, "HEARTH_IP_LIMITS"),
+    ],
+)
+def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, extra: dict[str, str], needle: str) -> None:
+    result = _run([], _env(tmp_path, **extra))
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("hearth:")]
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_serves_then_exits_0_on_sigterm_and_keeps_a_generated_key(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path, HEARTH_ADMIN_PASSWORD="bootstrap-password")
+    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                status, body = await http(url, "GET", "/healthz")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        assert body == {"status": "ok", "store": "sqlite"}
+        status, _ = await http(url, "POST", "/api/login", {"name": "admin", "password": "bootstrap-password"})
+        assert status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 0, err
+    assert f"http://127.0.0.1:{port}/" in out and "sqlite" in out
+    key_file = tmp_path / "data" / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "secret_generated" in err
+    assert "bootstrap-password" not in out + err
+
+
+def test_staff_add_from_stdin(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    result = _run(["staff", "add", "fran", "--role", "facilitator"], env, stdin="a-long-password\n")
+    assert result.returncode == 0, result.stderr
+    again = _run(["staff", "add", "fran", "--role", "facilitator"], env, stdin="a-long-password\n")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = _run(["staff", "add", "Fran!", "--role", "facilitator"], env, stdin="a-long-password\n")
+    assert bad.returncode == 1
+
+
+def test_keys_generate_prints_a_usable_key(tmp_path: Path) -> None:
+    result = _run(["keys", "generate"], _env(tmp_path))
+    assert result.returncode == 0
+    key = result.stdout.strip()
+    from crypto.keys import parse_secret_keys
+
+    assert len(parse_secret_keys(key)[0]) == 32
