@@ -23,6 +23,10 @@ class Presence(Protocol):
     async def counts(self, room_ids: list[str]) -> dict[str, int]: ...
     async def sids(self, room_id: str, member_id: str) -> list[str]: ...
     async def drop_room(self, room_id: str) -> None: ...
+
+    async def reap(self) -> list[tuple[str, str]]:
+        """Forget sockets of processes that died; return the (room, member) pairs that went offline."""
+
     async def aclose(self) -> None: ...
 
 
@@ -83,6 +87,12 @@ class MemoryPresence:
 
     async def drop_room(self, room_id: str) -> None:
         self._rooms.pop(room_id, None)
+
+    async def reap(self) -> list[tuple[str, str]]:
+        return []  # one process: its sockets die with it
+
+    async def reap(self) -> list[tuple[str, str]]:
+        return []  # one process: no other process can die and leave sockets behind
 
     async def aclose(self) -> None:
         self._rooms.clear()

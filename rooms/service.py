@@ -108,6 +108,8 @@ class RoomService:
         self.clock = clock
         self.guards = guards
         self.limiter = limiter
+        self._seq_ms = 0
+        self._seq = 0
 
     # rooms ---------------------------------------------------------------
 
@@ -199,13 +201,19 @@ class RoomService:
             if wait:
                 raise SlowMode(wait)
         msg = Message(
-            id=f"{now:011x}{secrets.token_hex(5)}", room=room.id, author=author, text=clean, ts=now,
+            id=self._next_id(now), room=room.id, author=author, text=clean, ts=now,
             expires_at=now + room.message_ttl_s * 1000, client_id=client_id,
         )
         await self.store.add_message(await self.vault.seal(msg))
         if not identity.is_staff:
             self.limiter.spend(bucket)
         return msg
+
+    def _next_id(self, now: int) -> str:
+        # Time first, then a per-process sequence, so ids sort in send order even within one millisecond.
+        self._seq = self._seq + 1 if now == self._seq_ms else 0
+        self._seq_ms = now
+        return f"{now:011x}{self._seq:04x}{secrets.token_hex(4)}"
 
     async def find_message(self, room_id: str, message_id: object) -> Message:
         if not isinstance(message_id, str) or not message_id or len(message_id) > 64:

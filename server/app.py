@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 import socketio
@@ -15,6 +15,7 @@ from moderation.staff import ensure_admin
 from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError
 from server import metrics
+from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
 from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
 from server.services import open_services
@@ -41,7 +42,10 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
     manager = None
     if config.redis_url is not None:
         # JSON over Redis pub/sub; connects lazily, so create_app does no I/O.
-        manager = socketio.AsyncRedisManager(config.redis_url, channel="hearth-socketio")
+        manager = socketio.AsyncRedisManager(
+            config.redis_url, channel="hearth-socketio",
+            redis_options={"socket_connect_timeout": 2, "socket_timeout": 2},
+        )
     return HearthSocketServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -72,28 +76,36 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         svc = await open_services(config, clock)
         app[SERVICES] = svc
-        handlers = SocketHandlers(sio, svc)
+        bus: Bus = LocalBus() if config.redis_url is None else RedisBus(config.redis_url)
+        handlers = SocketHandlers(sio, svc, bus)
         handlers.register()
+        await bus.start(handlers.on_control)
         app[SOCKETS] = handlers
         if config.admin_password is not None:
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
         yield
+        await bus.aclose()
         await svc.aclose()
 
-    async def purge_ctx(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_purge_loop(app, config.purge_interval_s))
+    async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(_every(config.purge_interval_s, "purge", lambda: purge_once(app))),
+            asyncio.create_task(_every(config.presence_reap_s, "reap", app[SOCKETS].reap_presence)),
+        ]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def on_shutdown(app: web.Application) -> None:
         if SOCKETS in app:
             await app[SOCKETS].shutdown()
 
     app.cleanup_ctx.append(services_ctx)
-    app.cleanup_ctx.append(purge_ctx)
+    app.cleanup_ctx.append(background_ctx)
     app.on_shutdown.append(on_shutdown)
     return app
 
@@ -110,12 +122,13 @@ async def purge_once(app: web.Application) -> None:
         log.info("event=purge messages=%d keys=%d flag_snapshots=%d", messages, keys, flags)
 
 
-async def _purge_loop(app: web.Application, interval_s: float) -> None:
+async def _every(interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:
+    """Run a housekeeping job forever; a failure is logged and retried next time."""
     while True:
         try:
-            await purge_once(app)
+            await job()
         except HearthError as exc:
-            log.warning("event=purge code=%s", exc.code)
+            log.warning("event=%s code=%s", name, exc.code)
         except Exception:
-            log.exception("event=purge unhandled")
+            log.exception("event=%s unhandled", name)
         await asyncio.sleep(interval_s)

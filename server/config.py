@@ -72,6 +72,8 @@ class Config:
     peer_token_days: int = 90
     staff_token_hours: int = 12
     purge_interval_s: float = 15.0
+    presence_ttl_s: int = 15  # Redis mode: a process that stops heartbeating is gone after this
+    presence_reap_s: float = 5.0
     key_epoch_s: int = 3600
 
     @property
@@ -122,6 +124,7 @@ class Config:
             ("HEARTH_LOGINS_PER_IP_PER_MIN", "logins_per_ip_per_min"),
             ("HEARTH_CONNECTS_PER_IP_PER_MIN", "connects_per_ip_per_min"),
             ("HEARTH_FLAG_RETENTION_DAYS", "flag_retention_days"),
+            ("HEARTH_PRESENCE_TTL_S", "presence_ttl_s"),
         ):
             if env.get(name, "").strip():
                 values[key] = _positive_int(env[name], name)

@@ -18,6 +18,7 @@ from rooms.errors import HearthError, Invalid, NotMember, RateLimited
 from rooms.models import Identity, Member
 from server import metrics, wire
 from server.acks import acked, error_ack
+from server.bus import Bus
 from server.ip_limits import client_address
 from server.services import Services
 
@@ -56,9 +57,10 @@ class Conn:
 
 
 class SocketHandlers:
-    def __init__(self, sio: socketio.AsyncServer, svc: Services) -> None:
+    def __init__(self, sio: socketio.AsyncServer, svc: Services, bus: Bus) -> None:
         self.sio = sio
         self.svc = svc
+        self.bus = bus
         self.conns: dict[str, Conn] = {}
 
     # helpers -------------------------------------------------------------
@@ -111,10 +113,22 @@ class SocketHandlers:
         await self.sio.close_room(wire.staff_channel(room_id))
 
     async def disconnect_staff(self, staff_id: str) -> None:
-        """Disconnect this process's sockets of a removed staff account."""
-        for sid, conn in list(self.conns.items()):
-            if conn.identity.staff_id == staff_id:
-                await self.sio.disconnect(sid, ignore_queue=True)
+        """Disconnect a removed staff account's sockets on every process."""
+        await self.bus.publish({"op": "staff_removed", "staff_id": staff_id})
+
+    async def on_control(self, message: dict[str, Any]) -> None:
+        if message.get("op") == "staff_removed":
+            for sid, conn in list(self.conns.items()):
+                if conn.identity.staff_id == message.get("staff_id"):
+                    await self.sio.disconnect(sid, ignore_queue=True)
+
+    async def reap_presence(self) -> None:
+        """Report members whose only sockets were on a process that died without saying goodbye."""
+        for room_id, member_id in await self.svc.presence.reap():
+            await self.sio.emit(
+                "member:left", {"room": room_id, "member_id": member_id, "reason": "disconnected"},
+                room=wire.channel(room_id),
+            )
 
     async def emit_flag(self, flag: dict[str, Any]) -> None:
         await self.sio.emit("flag:new", flag, room=[wire.ADMINS, wire.staff_channel(flag["room"])])
