@@ -1,0 +1,225 @@
+"""Fixtures for the browser tests: the real server as a subprocess, Debian's Chromium via Playwright.
+
+The server runs as ``python -m server`` on a free port with its own data directory,
+secret key and admin password; the tests drive the pages in ``web/`` through
+Chromium (never a downloaded browser: no ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_DEADLINE_S = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class Hearth:
+    """A running server plus small HTTP helpers for setting up test data."""
+
+    base_url: str
+    admin_password: str
+    log_path: Path
+    _admin_token: str | None = field(default=None, repr=False)
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local test server)
+                raw = response.read()
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            e.close()
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = raw.decode(errors="replace")
+            raise ApiError(e.code, parsed) from None
+        return json.loads(raw) if raw else None
+
+    def login(self, name: str, password: str) -> str:
+        return str(self.api("POST", "/api/login", {"name": name, "password": password})["token"])
+
+    @property
+    def admin_token(self) -> str:
+        if self._admin_token is None:
+            self._admin_token = self.login("admin", self.admin_password)
+        return self._admin_token
+
+    def create_room(self, name: str, **settings: Any) -> dict[str, Any]:
+        room: dict[str, Any] = self.api("POST", "/api/rooms", {"name": name, **settings}, self.admin_token)
+        return room
+
+    def create_staff(self, name: str, role: str = "facilitator") -> str:
+        """Create a staff account; returns its password."""
+        password = secrets.token_urlsafe(16)
+        self.api(
+            "POST", "/api/admin/staff", {"name": name, "role": role, "password": password}, self.admin_token
+        )
+        return password
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    last_error = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {proc.returncode} during start-up:\n"
+                f"{log_path.read_text(errors='replace')[-4000:]}"
+            )
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+                last_error = f"HTTP {response.status}"
+        except urllib.error.HTTPError as e:
+            last_error = f"HTTP {e.code}"
+            e.close()
+        except OSError as e:
+            last_error = str(e)
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"server not healthy after {STARTUP_DEADLINE_S:.0f} s ({last_error}):\n"
+        f"{log_path.read_text(errors='replace')[-4000:]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def hearth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hearth]:
+    """The real server, started once for the browser tests, stopped with SIGTERM."""
+    data_dir = tmp_path_factory.mktemp("hearth-data")
+    log_path = data_dir.parent / "server.log"
+    port = _free_port()
+    admin_password = secrets.token_urlsafe(18)
+    env = {
+        **os.environ,
+        "HEARTH_DATA_DIR": str(data_dir),
+        "HEARTH_SECRET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "HEARTH_ADMIN_PASSWORD": admin_password,
+        "HEARTH_IP_LIMITS": "off",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("HEARTH_ALLOWED_ORIGINS", None)
+    base_url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(proc, base_url, log_path)
+        yield Hearth(base_url=base_url, admin_password=admin_password, log_path=log_path)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make system-deps)")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _console(msg: Any, problems: list[str]) -> None:
+    # An HTTP error answer (a 400 for a refused pseudonym, say) is logged by Chromium as
+    # "Failed to load resource"; the page handles those itself.
+    if msg.type == "error" and "Failed to load resource" not in msg.text:
+        problems.append(f"console {msg.type}: {msg.text}")
+
+
+@pytest.fixture
+def new_page(browser: Any, hearth: Hearth) -> Iterator[Callable[..., Any]]:
+    """Factory: a page in a fresh browser context (its own localStorage), closed after the test.
+
+    Every page collects console errors and page errors (a CSP violation or an exception
+    in app.js fails the test at teardown)."""
+    contexts: list[Any] = []
+    problems: list[str] = []
+
+    def make(
+        path: str = "/",
+        viewport: dict[str, int] | None = None,
+        before_goto: Callable[[Any], None] | None = None,
+    ) -> Any:
+        context = browser.new_context(
+            base_url=hearth.base_url, viewport=viewport or {"width": 1200, "height": 900}
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.on("console", lambda msg: _console(msg, problems))
+        if before_goto is not None:
+            before_goto(page)
+        page.goto(path)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, "browser reported errors:\n" + "\n".join(problems)

@@ -1,0 +1,391 @@
+"""The browser client (web/) against the real server, driven through Chromium.
+
+Synchronisation is by Playwright's auto-waiting expectations only; no fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Hearth
+
+pytestmark = pytest.mark.browser
+
+
+def _room(hearth: Hearth, **settings: Any) -> dict[str, Any]:
+    suffix = secrets.token_hex(3)
+    return hearth.create_room(f"Evening circle {suffix}", id=f"circle-{suffix}", **settings)
+
+
+def _start(page: Any, pseudonym: str | None = None) -> str:
+    """Get an identity on a fresh chat page; returns the pseudonym shown."""
+    expect(page.locator("#start-button")).to_be_visible()
+    if pseudonym:
+        page.fill("#pseudonym-input", pseudonym)
+    page.click("#start-button")
+    name = page.locator("#identity-name")
+    if pseudonym:
+        expect(name).to_have_text(pseudonym)
+    else:
+        expect(name).not_to_be_empty()
+    return str(name.text_content())
+
+
+def _join(page: Any, room: dict[str, Any]) -> None:
+    page.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    expect(page.locator("#room-name")).to_have_text(room["name"])
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def _send(page: Any, text: str) -> None:
+    page.fill("#composer", text)
+    page.press("#composer", "Enter")
+    expect(page.locator("#composer")).to_have_value("")
+
+
+def _message(page: Any, text: str) -> Any:
+    return page.locator("#messages [data-message-id]").filter(has=page.locator(".text", has_text=text))
+
+
+def _member(page: Any, pseudonym: str) -> Any:
+    return page.locator("#members [data-member-id]").filter(
+        has=page.locator(".member-name", has_text=pseudonym)
+    )
+
+
+def _staff_sign_in(page: Any, name: str, password: str, role: str) -> None:
+    page.fill("#staff-name", name)
+    page.fill("#staff-password", password)
+    page.click("#staff-login-button")
+    expect(page.locator("#identity-role")).to_have_text(role)
+    expect(page.locator("#identity-name")).to_have_text(name)
+
+
+def test_two_peers_see_each_others_messages_live(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth, topic="Gentle talk after a long day")
+    alice = new_page()
+    bob = new_page()
+    _start(alice, "River Otter")
+    bob_name = _start(bob)  # the server picks one
+
+    item = alice.locator(f'#room-list [data-room-id="{room["id"]}"]')
+    expect(item).to_contain_text(room["name"])
+    expect(item).to_contain_text("Gentle talk after a long day")
+    expect(item).to_contain_text("Messages disappear after 24 hours")
+
+    _join(alice, room)
+    _join(bob, room)
+    expect(alice.locator("#room-ttl")).to_have_text("Messages disappear after 24 hours")
+    expect(_member(alice, bob_name)).to_have_count(1)
+    expect(_member(bob, "River Otter")).to_have_count(1)
+
+    _send(alice, "Hello, is anyone around tonight?")
+    seen = _message(bob, "Hello, is anyone around tonight?")
+    expect(seen).to_have_count(1)
+    expect(seen.locator(".author")).to_have_text("River Otter")
+
+    _send(bob, "I'm here.\nGlad you came.")
+    reply = _message(alice, "Glad you came.")
+    expect(reply.locator(".author")).to_have_text(bob_name)
+    expect(reply.locator(".text")).to_have_text("I'm here.\nGlad you came.")
+    # Alice's own message is shown once (ack and message:new are merged), oldest first.
+    expect(alice.locator("#messages [data-message-id] .text")).to_have_text(
+        ["Hello, is anyone around tonight?", "I'm here.\nGlad you came."]
+    )
+
+    # A late joiner gets the history, oldest first.
+    carol = new_page()
+    _start(carol, "Late Heron")
+    _join(carol, room)
+    expect(carol.locator("#messages [data-message-id] .text")).to_have_text(
+        ["Hello, is anyone around tonight?", "I'm here.\nGlad you came."]
+    )
+    expect(_member(alice, "Late Heron")).to_have_count(1)
+
+
+def test_reload_keeps_identity_and_room(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    page = new_page()
+    _start(page, "Quiet Fern")
+    _join(page, room)
+    _send(page, "still here after a reload?")
+
+    page.reload()
+    expect(page.locator("#identity-name")).to_have_text("Quiet Fern")
+    expect(page.locator("#welcome")).to_be_hidden()
+    expect(page.locator("#room-name")).to_have_text(room["name"])
+    expect(_message(page, "still here after a reload?").locator(".author")).to_have_text("Quiet Fern")
+    expect(_member(page, "Quiet Fern")).to_have_count(1)
+
+    # "New identity" forgets it.
+    page.click("#new-identity-button")
+    expect(page.locator("#start-button")).to_be_visible()
+    page.reload()
+    expect(page.locator("#start-button")).to_be_visible()
+
+
+def test_refused_pseudonym_is_a_readable_notice(hearth: Hearth, new_page: Any) -> None:
+    page = new_page()
+    page.fill("#pseudonym-input", "Admin")
+    page.click("#start-button")
+    expect(page.locator("#notice")).to_contain_text("That name can't be used")
+    expect(page.locator("#start-button")).to_be_visible()
+    _start(page, "Calm Willow")
+
+
+def test_message_text_is_rendered_as_text_not_html(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    sender = new_page()
+    reader = new_page()
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    for page in (sender, reader):
+        page.on("dialog", on_dialog)
+    _start(sender, "Curious Finch")
+    _start(reader, "Patient Owl")
+    _join(sender, room)
+    _join(reader, room)
+
+    payload = "<img src=x onerror=alert(1)>"
+    _send(sender, payload)
+    _send(sender, "<b>not bold</b> & <script>alert(2)</script>")
+    for page in (sender, reader):
+        shown = _message(page, "<b>not bold</b>")
+        expect(shown).to_have_count(1)
+        text = _message(page, payload).locator(".text")
+        expect(text).to_have_count(1)
+        assert text.text_content() == payload
+        assert page.locator("#messages img").count() == 0
+        assert page.locator("#messages b, #messages script").count() == 0
+    assert dialogs == []
+
+
+def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+
+    peer = new_page()
+    _start(peer, "Steady Robin")
+    _join(peer, room)
+
+    staff = new_page()
+    _staff_sign_in(staff, name, password, "facilitator")
+    _join(staff, room)
+    expect(staff.locator("#room-controls")).to_be_visible()
+    target = _member(staff, "Steady Robin")
+    expect(target).to_have_count(1)
+    # Peers do not get moderation controls.
+    expect(peer.locator('#members [data-action="mute-300"]')).to_have_count(0)
+    expect(peer.locator('#messages [data-action="delete"]')).to_have_count(0)
+
+    target.locator('[data-action="mute-300"]').click()
+    expect(staff.locator("#notice")).to_contain_text("Steady Robin is muted for 5 minutes")
+    expect(peer.locator("#notice")).to_contain_text("muted you for 5 minutes")
+    expect(peer.locator("#composer")).to_be_disabled()
+    expect(peer.locator("#send-button")).to_be_disabled()
+    expect(target.locator(".muted-tag")).to_be_visible()
+
+    # After a reload the page no longer knows about the mute; the server still refuses the send.
+    peer.reload()
+    expect(peer.locator("#room-name")).to_have_text(room["name"])
+    peer.fill("#composer", "can anyone hear me")
+    peer.press("#composer", "Enter")
+    expect(peer.locator("#notice")).to_contain_text(re.compile(r"You're muted for \d+ minutes? more"))
+    expect(peer.locator("#composer")).to_be_disabled()
+    expect(_message(staff, "can anyone hear me")).to_have_count(0)
+
+    _member(staff, "Steady Robin").locator('[data-action="unmute"]').click()
+    expect(peer.locator("#notice")).to_contain_text("You've been unmuted")
+    expect(peer.locator("#composer")).to_be_enabled()
+    _send(peer, "thank you, I'm back")
+    expect(_message(staff, "thank you, I'm back")).to_have_count(1)
+
+    # Staff can delete a message; it leaves every view.
+    _message(staff, "thank you, I'm back").locator('[data-action="delete"]').click()
+    expect(_message(peer, "thank you, I'm back")).to_have_count(0)
+    expect(_message(staff, "thank you, I'm back")).to_have_count(0)
+
+    # Remove with a 24 h ban: the peer is told and leaves the room view.
+    _member(staff, "Steady Robin").locator('[data-action="ban-86400"]').click()
+    expect(peer.locator("#notice")).to_contain_text("You were removed from this room")
+    expect(peer.locator("#notice")).to_contain_text("can't rejoin until")
+    expect(peer.locator("#room-view")).to_be_hidden()
+    expect(_member(staff, "Steady Robin")).to_have_count(0)
+    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    expect(peer.locator("#notice")).to_contain_text("You can't join this room until")
+
+
+def test_room_lock_from_the_chat_page(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+    peer = new_page()
+    _start(peer, "Soft Rain")
+    _join(peer, room)
+    staff = new_page()
+    _staff_sign_in(staff, name, password, "facilitator")
+    _join(staff, room)
+
+    staff.click("#lock-button")
+    expect(staff.locator("#lock-button")).to_have_text("Unlock room")
+    expect(peer.locator("#room-locked")).to_be_visible()
+    expect(peer.locator("#composer")).to_be_disabled()
+    staff.select_option("#slow-mode-select", "30")
+    expect(peer.locator("#room-slow")).to_contain_text("30 seconds")
+    staff.click("#lock-button")
+    expect(peer.locator("#room-locked")).to_be_hidden()
+    expect(peer.locator("#composer")).to_be_enabled()
+
+
+def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    author = new_page()
+    reporter = new_page()
+    _start(author, "Loud Crow")
+    _start(reporter, "Watchful Wren")
+    _join(author, room)
+    _join(reporter, room)
+    _send(author, "earlier words for context")
+    _send(author, "something that worries people")
+
+    admin = new_page("/admin")
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+    expect(admin.locator("#tab-flags")).to_be_visible()
+    expect(admin.locator('body[data-socket="connected"]')).to_have_count(1)
+
+    target = _message(reporter, "something that worries people")
+    target.locator('[data-action="flag"]').click()
+    expect(reporter.locator("#flag-dialog")).to_be_visible()
+    reporter.select_option("#flag-reason", "Someone may be at risk")
+    reporter.fill("#flag-text", "they sounded very low")
+    reporter.click("#flag-submit")
+    expect(reporter.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    expect(reporter.locator("#flag-dialog")).to_be_hidden()
+
+    # flag:new puts it in the open queue without a reload.
+    flag = admin.locator("#flags [data-flag-id]").filter(has_text="something that worries people")
+    expect(flag).to_have_count(1)
+    expect(flag).to_contain_text("Someone may be at risk: they sounded very low")
+    expect(flag.locator(".snapshot .author")).to_have_text("Loud Crow")
+    # The server's `context` extension: what came just before the flagged message.
+    expect(flag.locator(".context .text")).to_have_text(["earlier words for context"])
+
+    admin.reload()
+    flag = admin.locator("#flags [data-flag-id]").filter(has_text="something that worries people")
+    expect(flag).to_have_count(1)
+    flag.locator(".flag-note").fill("checked in with the room")
+    flag.locator('[data-action="delete_message"]').click()
+    expect(admin.locator("#notice")).to_have_text("Message deleted and flag closed.")
+    expect(flag).to_have_count(0)
+    expect(_message(author, "something that worries people")).to_have_count(0)
+    expect(_message(reporter, "something that worries people")).to_have_count(0)
+    expect(_message(reporter, "earlier words for context")).to_have_count(1)
+
+    admin.select_option("#flag-status", "actioned")
+    done = admin.locator("#flags [data-flag-id]").filter(has_text="something that worries people")
+    expect(done.locator(".resolution")).to_contain_text("delete_message by admin")
+    expect(done.locator(".resolution")).to_contain_text("checked in with the room")
+
+    admin.click("#tab-audit")
+    admin.fill("#audit-room", room["id"])
+    admin.click("#audit-refresh")
+    expect(admin.locator("#audit tbody tr").filter(has_text="flag.delete_message")).to_have_count(1)
+    expect(admin.locator("#audit")).not_to_contain_text("something that worries people")
+
+
+def test_admin_page_manages_staff_and_rooms(hearth: Hearth, new_page: Any) -> None:
+    admin = new_page("/admin")
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+
+    admin.click("#tab-rooms")
+    suffix = secrets.token_hex(3)
+    admin.fill("#room-create-name", f"Morning walk {suffix}")
+    admin.fill("#room-create-topic", "Small steps")
+    admin.click("#room-create-button")
+    card = admin.locator("#rooms [data-room-id]").filter(has_text=f"Morning walk {suffix}")
+    expect(card).to_have_count(1)
+
+    peer = new_page()
+    _start(peer, "Early Lark")
+    expect(peer.locator("#room-list")).to_contain_text(f"Morning walk {suffix}")
+
+    admin.click("#tab-staff")
+    fac = f"fac-{suffix}"
+    admin.fill("#staff-add-name", fac)
+    admin.fill("#staff-add-password", "a long enough password 1")
+    admin.click("#staff-add-button")
+    row = admin.locator("#staff-list [data-staff-name]").filter(has_text=fac)
+    expect(row).to_contain_text("facilitator")
+
+    # A facilitator cannot use the review pages and is told so plainly.
+    other = new_page("/admin")
+    other.fill("#login-name", fac)
+    other.fill("#login-password", "a long enough password 1")
+    other.click("#login-button")
+    expect(other.locator("#not-admin")).to_be_visible()
+    expect(other.locator("#console")).to_be_hidden()
+
+    admin.once("dialog", lambda d: d.accept())
+    row.locator('[data-action="remove-staff"]').click()
+    expect(row).to_have_count(0)
+
+    admin.click("#tab-rooms")
+    admin.once("dialog", lambda d: d.accept())
+    card.locator('[data-action="delete"]').click()
+    expect(card).to_have_count(0)
+
+
+def test_chat_page_fits_a_phone(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    page = new_page(viewport={"width": 360, "height": 740})
+    _start(page, "Small Screen")
+    _join(page, room)
+    _send(page, "typed on a phone")
+    expect(_message(page, "typed on a phone")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+
+
+def test_messages_leave_the_view_when_they_expire(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth, message_ttl_s=60)
+    # The page's clock is Playwright's fake clock, so a minute passes without waiting for it.
+    page = new_page(before_goto=lambda p: p.clock.install())
+    _start(page, "Brief Moth")
+    expect(page.locator(f'#room-list [data-room-id="{room["id"]}"]')).to_contain_text(
+        "Messages disappear after 1 minute"
+    )
+    _join(page, room)
+    _send(page, "this will fade")
+    expect(_message(page, "this will fade")).to_have_count(1)
+    page.clock.fast_forward(30_000)
+    expect(_message(page, "this will fade")).to_have_count(1)
+    page.clock.fast_forward(32_000)
+    expect(_message(page, "this will fade")).to_have_count(0)
+
+
+def test_refused_token_gets_a_new_session(hearth: Hearth, new_page: Any) -> None:
+    page = new_page()
+    page.evaluate(
+        """localStorage.setItem("hearth.session", JSON.stringify(
+             {token: "forged.token", identity: {id: "u_x", pseudonym: "Kind Badger", role: "peer"}}))"""
+    )
+    page.reload()
+    expect(page.locator("#notice")).to_contain_text("Hearth started a new one")
+    expect(page.locator("#identity-name")).to_have_text("Kind Badger")
+    expect(page.locator('body[data-socket="connected"]')).to_have_count(1)
+    token = page.evaluate('JSON.parse(localStorage.getItem("hearth.session")).token')
+    assert token != "forged.token"
