@@ -70,6 +70,17 @@ class SqliteDatabase:
                 raise
             raise Unavailable("The database is unavailable; retry later.") from exc
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it, so deleted rows leave no copy in the WAL."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._raw, run)
+        except sqlite3.DatabaseError as exc:
+            raise Unavailable("The database is unavailable; retry later.") from exc
+
     async def aclose(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None

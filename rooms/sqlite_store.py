@@ -104,7 +104,9 @@ class SqliteRoomStore:
                 c.execute(f"DELETE FROM {table} WHERE room=?", (room_id,))  # noqa: S608
             return c.execute("DELETE FROM rooms WHERE id=?", (room_id,)).rowcount > 0
 
-        return await self.db.run(op)
+        deleted = await self.db.run(op)
+        await self.db.checkpoint()  # the room's keys must not outlive it in the WAL
+        return deleted
 
     async def add_message(self, msg: SealedMessage) -> None:
         await self.db.run(
@@ -200,7 +202,11 @@ class SqliteRoomStore:
             c.execute("DELETE FROM slow_mode WHERE next_ms<=?", (now_ms,))
             return messages, keys
 
-        return await self.db.run(op)
+        counts = await self.db.run(op)
+        if any(counts):
+            # secure_delete zeroes the freed cells, but older copies of the pages sit in the WAL.
+            await self.db.checkpoint()
+        return counts
 
     async def record_member(self, record: MemberRecord) -> None:
         await self.db.run(

@@ -103,3 +103,13 @@ def test_secret_key_format_in_config() -> None:
     config = Config.from_env({"HEARTH_SECRET_KEY": f"{encoded}, {encoded}"})
     assert config.secret is not None and len(config.secret.keys) == 2
     assert encoded not in repr(config)
+
+
+async def test_purged_rows_leave_no_trace_in_the_sqlite_files(svc, clock: ManualClock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    msg = await _send(svc)
+    [key] = await svc.room_store.all_keys()
+    clock.advance(60_000)
+    await svc.rooms.purge()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("hearth.db*"))
+    assert msg.id.encode() not in raw
+    assert key.wrapped not in raw
