@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moderation.models import Mute
 from moderation.store import ModStore
 from rooms.clock import Clock
 from rooms.errors import Banned, Muted
@@ -17,6 +18,9 @@ class ModerationGuards:
         ban = await self.store.get_ban(room.id, member_id, now_ms=self.clock.now_ms())
         if ban is not None:
             raise Banned(ban.until)
+
+    async def current_mute(self, room_id: str, member_id: str) -> Mute | None:
+        return await self.store.get_mute(room_id, member_id, now_ms=self.clock.now_ms())
 
     async def check_send(self, room: Room, member_id: str) -> None:
         mute = await self.store.get_mute(room.id, member_id, now_ms=self.clock.now_ms())

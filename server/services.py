@@ -40,6 +40,7 @@ class Services:
     room_store: RoomStore
     mod_store: ModStore
     presence: Presence
+    guards: ModerationGuards
     login_limiter: LoginLimiter
     ip_limiter: IpLimiter
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -130,6 +131,6 @@ async def open_services(config: Config, clock: Clock) -> Services:
     )
     return Services(
         config=config, clock=clock, keyring=keyring, auth=auth, rooms=rooms, mod=mod, room_store=room_store,
-        mod_store=mod_store, presence=presence, login_limiter=LoginLimiter(clock), ip_limiter=ip_limiter,
+        mod_store=mod_store, presence=presence, guards=guards, login_limiter=LoginLimiter(clock), ip_limiter=ip_limiter,
         closers=closers,
     )

@@ -210,8 +210,10 @@ class SocketHandlers:
                     "member:joined", {"room": room_id, "member": wire.member(result.you)},
                     room=wire.channel(room_id),
                 )
+            mute = await svc.guards.current_mute(room_id, result.you.id)
             return {
                 "room": wire.room(result.room, result.members_online),
+                "mute": None if mute is None else {"until": mute.until},
                 "you": wire.member(result.you),
                 "members": [wire.member(m) for m in result.members],
                 "history": [wire.message(m) for m in result.history],

@@ -396,7 +396,8 @@
   function enterView(ack, keepMute) {
     const room = ack.room && typeof ack.room === "object" ? ack.room : rooms.get(wantedRoom) || { id: wantedRoom, name: wantedRoom };
     current = { room, you: ack.you || null, members: new Map(), muted: new Map() };
-    myMute = keepMute;
+    // The join ack says whether I am muted here (a Hearth extension), so a reload shows it at once.
+    myMute = ack.mute ? { until: ack.mute.until === undefined ? null : ack.mute.until } : keepMute;
     for (const m of ack.members || []) current.members.set(m.id, m);
     if (ack.you) current.members.set(ack.you.id, ack.you);
     const list = $("messages");
