@@ -23,6 +23,7 @@ DEFAULT_TTL_S = 86400
 MIN_TTL_S, MAX_TTL_S = 60, 2_592_000
 MAX_SLOW_MODE_S = 3600
 MAX_CAPACITY = 100_000
+ROOM_CACHE_MS = 5000  # a safety net only: changes are announced to every process at once
 ROOM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 
@@ -110,16 +111,29 @@ class RoomService:
         self.limiter = limiter
         self._seq_ms = 0
         self._seq = 0
+        # Room settings are read on every send; keep them briefly. Changes made on this process
+        # drop the entry at once, other processes hear of them through forget_room().
+        self._room_cache: dict[str, tuple[Room, int]] = {}
 
     # rooms ---------------------------------------------------------------
 
     async def get_room(self, room_id: object) -> Room:
         if not isinstance(room_id, str) or not room_id:
             raise Invalid("room must be a room id.", field="room")
+        now = self.clock.now_ms()
+        cached = self._room_cache.get(room_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         room = await self.store.get_room(room_id)
         if room is None:
+            self._room_cache.pop(room_id, None)
             raise NotFound(f"No room with id {room_id[:64]!r}.")
+        self._room_cache[room_id] = (room, now + ROOM_CACHE_MS)
         return room
+
+    def forget_room(self, room_id: str) -> None:
+        """Another process changed or deleted this room: read it afresh next time."""
+        self._room_cache.pop(room_id, None)
 
     async def online_count(self, room_id: str) -> int:
         return (await self.presence.counts([room_id]))[room_id]
@@ -142,11 +156,13 @@ class RoomService:
         fields = room_settings(data, creating=False)
         updated = replace(room, **fields)  # type: ignore[arg-type]
         await self.store.update_room(updated)
+        self.forget_room(room_id)
         return updated
 
     async def delete_room(self, room_id: str) -> Room:
         room = await self.get_room(room_id)
         await self.store.delete_room(room_id)
+        self.forget_room(room_id)
         await self.presence.drop_room(room_id)
         self.vault.forget_room(room_id)
         return room

@@ -89,14 +89,16 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         await svc.aclose()
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
         tasks = [
-            asyncio.create_task(_every(config.purge_interval_s, "purge", lambda: purge_once(app))),
-            asyncio.create_task(_every(config.presence_reap_s, "reap", app[SOCKETS].reap_presence)),
+            asyncio.create_task(_every(stop, config.purge_interval_s, "purge", lambda: purge_once(app))),
+            asyncio.create_task(_every(stop, config.presence_reap_s, "reap", app[SOCKETS].reap_presence)),
         ]
         yield
-        for task in tasks:
+        stop.set()
+        _, pending = await asyncio.wait(tasks, timeout=5)
+        for task in pending:
             task.cancel()
-        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -122,13 +124,18 @@ async def purge_once(app: web.Application) -> None:
         log.info("event=purge messages=%d keys=%d flag_snapshots=%d", messages, keys, flags)
 
 
-async def _every(interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:
-    """Run a housekeeping job forever; a failure is logged and retried next time."""
-    while True:
+async def _every(stop: asyncio.Event, interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:
+    """Run a housekeeping job until ``stop`` is set; a failure is logged and retried next time.
+
+    Stopping is an event rather than a cancellation: a cancellation arriving inside a
+    Redis call can surface as a connection error, which this loop would then swallow.
+    """
+    while not stop.is_set():
         try:
             await job()
         except HearthError as exc:
             log.warning("event=%s code=%s", name, exc.code)
         except Exception:
             log.exception("event=%s unhandled", name)
-        await asyncio.sleep(interval_s)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)

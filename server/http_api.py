@@ -161,6 +161,7 @@ async def patch_room(request: web.Request) -> web.Response:
         svc.mod, await identity(request), request.match_info["room_id"], await json_body(request)
     )
     body = wire.room(room, await svc.rooms.online_count(room.id))
+    await request.app[SOCKETS].room_changed(room.id)
     await request.app[SOCKETS].sio.emit("room:updated", body, room=wire.channel(room.id))
     return web.json_response(body)
 

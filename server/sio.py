@@ -90,9 +90,6 @@ class SocketHandlers:
         room = await self.svc.rooms.get_room(room_id)
         return wire.room(room, await self.svc.rooms.online_count(room.id))
 
-    async def broadcast_room_updated(self, room_id: str) -> None:
-        await self.sio.emit("room:updated", await self._room_wire(room_id), room=wire.channel(room_id))
-
     async def kick(self, room_id: str, member_id: str, payload: dict[str, Any]) -> None:
         """Take every socket of a member out of a room, on every process, and tell them why."""
         sids = await self.svc.presence.remove_member(room_id, member_id)
@@ -107,6 +104,7 @@ class SocketHandlers:
             )
 
     async def close_room(self, room_id: str) -> None:
+        await self.room_changed(room_id)
         payload = {"room": room_id, "reason": "room_deleted", "banned_until": None}
         await self.sio.emit("room:removed", payload, room=wire.channel(room_id))
         await self.sio.close_room(wire.channel(room_id))
@@ -116,8 +114,15 @@ class SocketHandlers:
         """Disconnect a removed staff account's sockets on every process."""
         await self.bus.publish({"op": "staff_removed", "staff_id": staff_id})
 
+    async def room_changed(self, room_id: str) -> None:
+        """Tell every process to drop its cached copy of a room's settings."""
+        self.svc.rooms.forget_room(room_id)
+        await self.bus.publish({"op": "room_changed", "room": room_id})
+
     async def on_control(self, message: dict[str, Any]) -> None:
-        if message.get("op") == "staff_removed":
+        if message.get("op") == "room_changed":
+            self.svc.rooms.forget_room(str(message.get("room")))
+        elif message.get("op") == "staff_removed":
             for sid, conn in list(self.conns.items()):
                 if conn.identity.staff_id == message.get("staff_id"):
                     await self.sio.disconnect(sid, ignore_queue=True)
