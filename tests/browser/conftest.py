@@ -131,7 +131,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) 
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hearth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hearth]:
     """The real server, started once for the browser tests, stopped with SIGTERM."""
     data_dir = tmp_path_factory.mktemp("hearth-data")
@@ -170,7 +170,7 @@ def hearth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hearth]:
                 proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make system-deps)")
