@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 import secrets
 import unicodedata
-from pathlib import Path
 
-import confusable_homoglyphs
+from confusable_homoglyphs import confusables
 from coolname import generate
 
 from rooms.errors import Invalid
@@ -18,100 +16,175 @@ MIN_LEN, MAX_LEN = 2, 32
 STAFF_WORDS = ("admin", "administrator", "mod", "moderator", "facilitator", "staff", "hearth", "system")
 # Precise rule 4's extra look-alikes, applied after the Unicode confusables.
 _EXTRA = str.maketrans({"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
-_SEPARATORS = re.compile(r"[ _.\-]+")
-_FORBIDDEN = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"  # bidi controls
-    "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters
-)
 _STAFF_SHAPES = frozenset(w.translate(_EXTRA) for w in STAFF_WORDS)
-# Words a random pseudonym must never contain in a support group.
-DENYLIST = frozenset({
-    "dead", "deadly", "death", "dying", "killer", "killing", "bloody", "blood", "toxic", "crazy", "insane", "mad",
-    "psycho", "sick", "drunk", "sexy", "naked", "ugly", "fat", "stupid", "dumb", "evil", "wicked", "savage",
-    "poisonous", "venomous", "suicidal", "lethal", "hungry", "lonely", "angry", "furious", "violent", "vicious",
-    "cruel", "nasty", "rotten", "gory", "grim", "morbid", "sinister", "ruthless", "brutal", "hateful", "cursed",
-    "weird", "lazy", "greedy", "guilty", "bitter", "scary", "demonic", "devil", "ghost", "ghoul", "zombie", "vampire",
-    "skull", "bone", "corpse", "worm", "rat", "leech", "vulture", "hyena", "weasel", "slug", "maggot", "cockroach",
-    "bug", "spider", "snake", "viper", "cobra", "python", "shark", "wolf", "hound", "pig", "hog", "cow", "donkey",
-    "ass", "booby", "tit", "cock", "beaver", "sloth", "gull", "crow", "raven",
-})
+_SEPARATORS = re.compile(r"[\s_.\-]+")
+_STAFF_SUFFIX = re.compile(r"(?:s|[0-9]+)$")
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_PUNCTUATION = frozenset(" -_.")
+_STAFF_NAME = re.compile(r"[a-z0-9_.\-]{2,32}")
+_WORD = re.compile(r"[a-z]+")
+# A raw value this long cannot trim down to MAX_LEN characters worth checking; refuse it before normalising.
+_RAW_LIMIT = 1024
+
+# Words a random pseudonym must never contain in a support group: death, violence, weapons, drugs, sex,
+# bodies, illness, mockery, insults (also animal names used as insults) and anything gloomy or hostile.
+DENYLIST: tuple[str, ...] = (
+    # death, violence, the macabre
+    "dead", "deadly", "death", "dying", "killer", "killing", "bloody", "blood", "bloodhound", "lethal", "suicidal",
+    "gory", "grim", "morbid", "sinister", "ruthless", "brutal", "savage", "violent", "vicious", "cruel", "vengeful",
+    "dangerous", "aggressive", "belligerent", "berserk", "military", "armored", "ninja", "demonic", "devil", "cursed",
+    "heretic", "ghost", "ghoul", "zombie", "vampire", "skull", "bone", "corpse", "mutant", "woodoo", "lurking",
+    "spectral", "dark", "immortal", "poisonous", "venomous", "toxic",
+    # drugs, sex, bodies, illness
+    "drunk", "psychedelic", "sexy", "hot", "naked", "juicy", "alluring", "provocative", "kickass", "gay", "married",
+    "girlish", "macho", "fat", "chubby", "skinny", "slim", "thick", "heavy", "meaty", "bulky", "hulking", "lumpy",
+    "hairy", "bald", "curvy", "weightless", "hungry", "voracious", "sick", "ugly", "illegal",
+    # mockery, moods a member should not be labelled with
+    "crazy", "insane", "mad", "psycho", "hysterical", "emotional", "normal", "stupid", "dumb", "daft", "daffy",
+    "ludicrous", "evil", "wicked", "lonely", "angry", "furious", "grumpy", "annoying", "arrogant", "cocky",
+    "pompous", "snobbish", "uppish", "uptight", "loutish", "devious", "manipulative", "greedy", "lazy", "sloppy",
+    "tacky", "sarcastic", "fanatic", "notorious", "outrageous", "naughty", "stereotyped", "unnatural", "bizarre",
+    "weird", "guilty", "bitter", "scary", "nasty", "rotten", "hateful", "screeching", "controversial", "rebel",
+    # animals that double as insults, pests or menace
+    "ape", "monkey", "baboon", "gorilla", "chimpanzee", "orangutan", "bonobo", "mongrel", "pig", "hog", "swine",
+    "cow", "donkey", "mule", "rat", "leech", "slug", "worm", "earthworm", "maggot", "cockroach", "mosquito", "bug",
+    "vulture", "hyena", "weasel", "shrew", "skunk", "sloth", "dodo", "loon", "cuckoo", "turkey", "whale", "hippo",
+    "snake", "serpent", "viper", "cobra", "python", "mamba", "taipan", "adder", "asp", "rattlesnake", "copperhead",
+    "sidewinder", "spider", "tarantula", "scorpion", "shark", "wolf", "hound", "crow", "raven", "kraken",
+    "basilisk", "chupacabra", "cockatrice", "booby", "tit", "cock", "ass", "beaver", "gull",
+)
+_DENIED = frozenset(DENYLIST)
+# Used only if coolname keeps producing unsuitable names, which should never happen in practice.
+_FALLBACK_ADJECTIVES = ("Quiet", "Calm", "Gentle", "Kind", "Bright", "Steady", "Warm", "Patient")
+_FALLBACK_NOUNS = ("Heron", "Otter", "Lark", "Willow", "River", "Harbour", "Meadow", "Finch")
+
+
+def _rank(target: str) -> int:
+    """Prefer letters, then digits (the extra map turns them into letters), then other ASCII."""
+    if len(target) == 1 and target.isalpha():
+        return 0 if target.islower() else 1
+    if len(target) == 1 and target.isdigit():
+        return 2
+    return 3 if len(target) == 1 else 4
 
 
 @functools.cache
 def _confusables() -> dict[str, str]:
-    """Each confusable character mapped to its ASCII look-alike (UTS #39 data)."""
-    path = Path(confusable_homoglyphs.__file__).with_name("confusables.json")
-    data: dict[str, list[dict[str, str]]] = json.loads(path.read_text(encoding="utf-8"))
-    table: dict[str, str] = {}
+    """Each non-ASCII confusable character mapped to its best ASCII look-alike (Unicode UTS #39 data)."""
+    data: dict[str, list[dict[str, str]]] = confusables.confusables_data
+    pairs: dict[str, set[str]] = {}
     for char, glyphs in data.items():
-        if char.isascii():  # ASCII stays itself: the data also lists "m" as a look-alike of "rn"
-            continue
         for glyph in glyphs:
-            target = glyph["c"]
-            if target.isascii() and target != char:
-                table[char] = target
-                break
+            other = glyph["c"]
+            pairs.setdefault(char, set()).add(other)
+            pairs.setdefault(other, set()).add(char)  # the data lists each pair under one side only
+    table: dict[str, str] = {}
+    for char, others in pairs.items():
+        if len(char) != 1 or char.isascii():  # ASCII stays itself ("m" is listed as a look-alike of "rn")
+            continue
+        targets = [o for o in others if o.isascii() and o.strip() and (len(o) == 1 or o.isalnum())]
+        if targets:
+            table[char] = min(targets, key=lambda t: (_rank(t), t))
+    # Characters that only look like another non-ASCII character inherit that one's ASCII look-alike.
+    for _ in range(2):
+        for char, others in pairs.items():
+            if len(char) == 1 and not char.isascii() and char not in table:
+                found = sorted(table[o] for o in others if o in table)
+                if found:
+                    table[char] = min(found, key=lambda t: (_rank(t), t))
     return table
 
 
-def _skeleton(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
+def _map_char(char: str, table: dict[str, str]) -> str:
+    if char in table:
+        return table[char]
+    return "".join(table.get(c, c) for c in char.casefold())
+
+
+def _skeletons(name: str) -> set[str]:
+    """The name after NFKC, casefold and the confusable mapping, in both orders of NFKC and mapping."""
     table = _confusables()
-    return "".join(table.get(c, c) for c in folded).casefold()
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")  # bidi and zero-width hide nothing
+    out: set[str] = set()
+    for text in (visible, "".join(_map_char(c, table) for c in visible)):
+        nfkc = unicodedata.normalize("NFKC", text)
+        skeleton = "".join(_map_char(c, table) for c in nfkc).casefold()
+        out.add(skeleton)
+        out.add(skeleton.replace("rn", "m"))  # UTS #39 also confuses "rn" with "m"
+    return out
 
 
 def _is_staff_token(token: str) -> bool:
+    """A staff word, optionally followed by "s" or digits, judged before and after the extra look-alike map."""
     if not token:
         return False
-    # "staff_2", "admins", "moderator7": a staff word followed by "s" or digits. Digits are
-    # checked before the look-alike map, which would turn them into letters.
-    bare = re.sub(r"(s|[0-9]+)$", "", token)
-    for candidate in {token, bare}:
-        if candidate and candidate.translate(_EXTRA) in _STAFF_SHAPES:
+    # Trailing digits must be cut before the map (which would turn "2" into nothing and "7" into "t").
+    for candidate in (token, _STAFF_SUFFIX.sub("", token)):
+        if not candidate:
+            continue
+        mapped = candidate.translate(_EXTRA)
+        if mapped in _STAFF_SHAPES or (mapped.endswith("s") and mapped[:-1] in _STAFF_SHAPES):
             return True
-    mapped = token.translate(_EXTRA)
-    return re.sub(r"s$", "", mapped) in _STAFF_SHAPES
+    return False
 
 
 def poses_as_staff(name: str) -> bool:
-    """Precise rule 4: after NFKC, casefold and confusables, does any token (or all joined) read as staff?"""
-    tokens = [t for t in _SEPARATORS.split(_skeleton(name)) if t]
-    return any(_is_staff_token(t) for t in tokens) or _is_staff_token("".join(tokens))
+    """Precise rule 4: does any token, or all tokens joined, read as a staff word?"""
+    for skeleton in _skeletons(name):
+        tokens = [t for t in _SEPARATORS.split(skeleton) if t]
+        if any(_is_staff_token(t) for t in tokens) or _is_staff_token("".join(tokens)):
+            return True
+    return False
+
+
+def _invalid(message: str) -> Invalid:
+    return Invalid(message, field="pseudonym")
 
 
 def validate_pseudonym(raw: object) -> str:
+    """Return the NFC-normalised, trimmed pseudonym, or raise Invalid naming the rule it breaks."""
     if not isinstance(raw, str):
-        raise Invalid("pseudonym must be a string.", field="pseudonym")
-    if len(raw) > 4 * MAX_LEN + 64:
-        raise Invalid(f"Pseudonym must be {MIN_LEN} to {MAX_LEN} characters.", field="pseudonym")
+        raise _invalid("pseudonym must be a string.")
+    length_error = f"Pseudonym must be {MIN_LEN} to {MAX_LEN} characters."
+    if len(raw) > _RAW_LIMIT:
+        raise _invalid(length_error)
     name = unicodedata.normalize("NFC", raw).strip()
-    if any(c in _FORBIDDEN for c in name):
-        raise Invalid("Pseudonym may not contain invisible or direction-changing characters.", field="pseudonym")
+    if any(c in _BIDI for c in name):
+        raise _invalid("Pseudonym may not contain direction-changing characters.")
+    if any(c in _ZERO_WIDTH for c in name):
+        raise _invalid("Pseudonym may not contain zero-width characters.")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        raise _invalid("Pseudonym may not contain control or format characters.")
     if not MIN_LEN <= len(name) <= MAX_LEN:
-        raise Invalid(f"Pseudonym must be {MIN_LEN} to {MAX_LEN} characters.", field="pseudonym")
-    for c in name:
-        if not (c in " -_." or unicodedata.category(c)[0] in "LN"):
-            raise Invalid("Pseudonym may contain only letters, digits, spaces, '-', '_' and '.'.", field="pseudonym")
+        raise _invalid(length_error)
+    if not all(c in _PUNCTUATION or unicodedata.category(c)[0] in "LN" for c in name):
+        raise _invalid("Pseudonym may contain only letters, digits, spaces, '-', '_' and '.'.")
     if poses_as_staff(name):
-        raise Invalid("Pseudonym may not pose as staff.", field="pseudonym")
+        raise _invalid("Pseudonym may not pose as staff.")
     return name
 
 
 def validate_staff_name(raw: object) -> str:
-    if not isinstance(raw, str) or not re.fullmatch(r"[a-z0-9_.\-]{2,32}", raw):
-        raise Invalid("name must be 2 to 32 lowercase letters, digits, '_', '.' or '-'.", field="name")
+    """Precise rule 6: 2 to 32 lowercase ASCII letters, digits, '_', '.' or '-'."""
+    if not isinstance(raw, str) or not _STAFF_NAME.fullmatch(raw):
+        raise Invalid("Staff name must be 2 to 32 lowercase letters, digits, '_', '.' or '-'.", field="name")
     return raw
 
 
+def _suitable(words: list[str]) -> bool:
+    return len(words) == 2 and all(_WORD.fullmatch(w) and w not in _DENIED for w in words)
+
+
 def random_pseudonym() -> str:
-    """A friendly "Adjective Noun", never with a word from the deny list."""
-    for _ in range(100):
+    """A friendly "Adjective Noun" in Title Case, never with a word from the deny list."""
+    for _ in range(200):
         words = generate(2)
-        if any(w in DENYLIST for part in words for w in part.split("-")):
+        if not _suitable(words):
             continue
-        name = " ".join(part.replace("-", " ").title() for part in words)
+        name = " ".join(w.capitalize() for w in words)
         try:
             return validate_pseudonym(name)
         except Invalid:
             continue
-    return f"Kind Visitor {secrets.randbelow(900) + 100}"  # pragma: no cover - the word lists are large
+    return f"{secrets.choice(_FALLBACK_ADJECTIVES)} {secrets.choice(_FALLBACK_NOUNS)}"

@@ -1,62 +1,172 @@
-"""Pseudonym rules: characters, lengths, staff impersonation, random names."""
+"""Pseudonym rules: characters, lengths, staff impersonation, staff names, random names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+import rooms.pseudonyms as pseudonyms
 from rooms.errors import Invalid
 from rooms.pseudonyms import DENYLIST, poses_as_staff, random_pseudonym, validate_pseudonym, validate_staff_name
+
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f",
+        "\u061c"]
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+def _refused(raw: object, match: str) -> Invalid:
+    with pytest.raises(Invalid, match=match) as info:
+        validate_pseudonym(raw)
+    assert info.value.code == "invalid"
+    assert info.value.details == {"field": "pseudonym"}
+    return info.value
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("River Otter", "River Otter"), ("  Calm Lake  ", "Calm Lake"), ("e\u0301lan", "\u00e9lan"), ("Mo", "Mo"),
-     ("Badminton", "Badminton"), ("Staffordshire", "Staffordshire"), ("Moderate Mind", "Moderate Mind"),
-     ("Ωmega_7", "Ωmega_7"), ("李小龙", "李小龙"), ("a.b-c_d", "a.b-c_d"), ("x" * 32, "x" * 32)],
+    [
+        ("River Otter", "River Otter"),
+        ("  Calm Lake  ", "Calm Lake"),
+        ("\tQuiet Heron\n", "Quiet Heron"),
+        ("e\u0301lan", "\u00e9lan"),  # NFC composes
+        ("Zoe\u0308", "Zo\u00eb"),
+        ("Mo", "Mo"),
+        ("Badminton", "Badminton"),
+        ("Staffordshire", "Staffordshire"),
+        ("Moderate Mind", "Moderate Mind"),
+        ("Modest Mouse", "Modest Mouse"),
+        ("Systematic", "Systematic"),
+        ("Admiral", "Admiral"),
+        ("Hearthstone", "Hearthstone"),
+        ("Bernard", "Bernard"),
+        ("Samantha", "Samantha"),
+        ("\u03a9mega_7", "\u03a9mega_7"),
+        ("\u674e\u5c0f\u9f99", "\u674e\u5c0f\u9f99"),
+        ("\u041b\u0435\u043d\u0430", "\u041b\u0435\u043d\u0430"),
+        ("a.b-c_d", "a.b-c_d"),
+        ("Two  Spaces", "Two  Spaces"),
+        ("x" * 32, "x" * 32),
+        ("   " + "y" * 32 + "   ", "y" * 32),
+        ("Room 101", "Room 101"),
+    ],
 )
-def test_valid(raw: str, expected: str) -> None:
+def test_valid_pseudonyms_come_back_nfc_and_trimmed(raw: str, expected: str) -> None:
     assert validate_pseudonym(raw) == expected
+
+
+STAFF_LOOKALIKES = [
+    "Adm1n", "ADMIN", "\uff21dmin", "ad min", "staff_2", "Admins", "moderator7", "Hearth", "SYSTEM", "fac1l1tator",
+    "\u0455taff", "h3arth", "a.d.m.i.n", "the admin", "Mod", "mods", "Mod 2", "administrator", "Administrators",
+    "Sta ff", "sy5tem", "m0d", "Facilitator", "faci-litator", "Hearth 42", "staffs", "moderator_99",
+    "\u0391D\u039c\u0399N",  # Greek capitals
+    "\u0430dmin",  # Cyrillic a
+    "adm\u0131n",  # dotless i
+    "\u054ftaff",  # Armenian capital tiwn
+    "\uff33\uff34\uff21\uff26\uff26",  # fullwidth
+    "\U0001d41a\U0001d41d\U0001d426\U0001d422\U0001d427",  # mathematical bold
+    "adrnin",  # rn looks like m
+    "Kind Admin",
+]
+
+
+@pytest.mark.parametrize("raw", STAFF_LOOKALIKES)
+def test_staff_impersonation_refused(raw: str) -> None:
+    assert poses_as_staff(raw)
+    _refused(raw, "^Pseudonym may not pose as staff\\.$")
+
+
+@pytest.mark.parametrize("raw", ["Badminton", "Staffordshire", "River Otter", "Moderate Mind", "Modo", "Amin",
+                                 "Heart", "Earth", "Stuff", "Adam", "Dom", "Maud", "Fern"])
+def test_ordinary_names_do_not_pose_as_staff(raw: str) -> None:
+    assert not poses_as_staff(raw)
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\t\n", "x", " x ", "x" * 33, "z" * 5000])
+def test_length_rule(raw: str) -> None:
+    _refused(raw, "^Pseudonym must be 2 to 32 characters\\.$")
+
+
+@pytest.mark.parametrize("raw", [None, 5, 5.0, True, [], {}, ["River Otter"], b"River Otter"])
+def test_non_strings_refused(raw: object) -> None:
+    _refused(raw, "^pseudonym must be a string\\.$")
+
+
+@pytest.mark.parametrize("char", BIDI)
+def test_bidi_controls_refused(char: str) -> None:
+    _refused(f"evil{char}name", "direction-changing")
+
+
+@pytest.mark.parametrize("char", ZERO_WIDTH)
+def test_zero_width_refused(char: str) -> None:
+    _refused(f"we{char}ird", "zero-width")
+
+
+@pytest.mark.parametrize("raw", ["soft\u00adhyphen", "bell\x07name", "null\x00name", "tab\there", "del\x7fname"])
+def test_control_and_format_characters_refused(raw: str) -> None:
+    _refused(raw, "control or format")
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["Adm1n", "ADMIN", "\uff21dmin", "ad min", "staff_2", "Admins", "moderator7", "Hearth", "SYSTEM", "fac1l1tator",
-     "\u0455taff", "h3arth", "a.d.m.i.n", "the admin", "Mod", "administrator", "Sta ff", "sy5tem", "m0d"],
+    ["smile \U0001f600", "heart \u2764", "a<b>", "semi;colon", "at@home", "dollar$", "it's", "slash/name", "plus+",
+     "no\u00a0break", "a\u0301\u0301\u0301",  # a combining mark is not a letter
+     "\U000f0000pua"],
 )
-def test_staff_impersonation_refused(raw: str) -> None:
-    assert poses_as_staff(raw)
-    with pytest.raises(Invalid, match="staff"):
-        validate_pseudonym(raw)
+def test_character_rule(raw: str) -> None:
+    _refused(raw, "^Pseudonym may contain only letters, digits, spaces, '-', '_' and '\\.'\\.$")
 
 
-@pytest.mark.parametrize(
-    "raw", ["", "   ", "x", "x" * 33, "we\u200bird", "evil\u202ename", "smile \U0001F600", "tab\there", "a<b>", None, 5, [], {}]
-)
-def test_invalid(raw: object) -> None:
-    with pytest.raises(Invalid) as info:
-        validate_pseudonym(raw)
-    assert info.value.details["field"] == "pseudonym"
-
-
-@pytest.mark.parametrize("name", ["fran", "a1", "ops.lead", "night-shift_2", "x" * 32])
+@pytest.mark.parametrize("name", ["fran", "a1", "ops.lead", "night-shift_2", "x" * 32, "admin", "ab"])
 def test_staff_names(name: str) -> None:
     assert validate_staff_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["F", "Fran", "fran!", "x" * 33, "", None, "fr an"])
+@pytest.mark.parametrize("name", ["F", "Fran", "fran!", "x" * 33, "", None, 7, "fr an", "fr\u00e4n", " fran",
+                                  "fran\n", "\uff46ran"])
 def test_bad_staff_names(name: object) -> None:
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as info:
         validate_staff_name(name)
+    assert info.value.details == {"field": "name"}
 
 
 def test_random_pseudonyms_are_valid_and_friendly() -> None:
+    denied = set(DENYLIST)
     seen = set()
     for _ in range(500):
         name = random_pseudonym()
         assert validate_pseudonym(name) == name
-        words = name.lower().split()
-        assert len(words) >= 2 and all(w[0].isalpha() for w in words)
-        assert name == name.title()
-        assert not DENYLIST.intersection(words)
+        assert len(name) <= 32
+        words = name.split(" ")
+        assert len(words) == 2
+        assert all(w.isascii() and w.isalpha() and w == w.capitalize() for w in words)
+        assert not denied.intersection(w.lower() for w in words)
         seen.add(name)
     assert len(seen) > 400
+
+
+def test_denylist_is_lowercase_words() -> None:
+    assert DENYLIST
+    assert all(w.isascii() and w.isalpha() and w.islower() for w in DENYLIST)
+    for word in ("dead", "killer", "crazy", "psycho", "sexy", "drunk", "suicidal", "stupid", "toxic", "venomous"):
+        assert word in DENYLIST
+
+
+def _feed(monkeypatch: pytest.MonkeyPatch, picks: list[list[str]]) -> None:
+    queue: Iterator[list[str]] = iter(picks)
+    monkeypatch.setattr(pseudonyms, "generate", lambda _n: list(next(queue)))
+
+
+def test_random_pseudonym_skips_unsuitable_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    _feed(monkeypatch, [["sexy", "otter"], ["calm", "rat"], ["three", "word", "name"], ["pink", "half-moon"],
+                        ["staff", "admin"], ["quiet", "heron"]])
+    assert random_pseudonym() == "Quiet Heron"
+
+
+def test_random_pseudonym_falls_back_to_a_safe_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pseudonyms, "generate", lambda _n: ["deadly", "viper"])
+    name = random_pseudonym()
+    assert validate_pseudonym(name) == name
+    adjective, noun = name.split(" ")
+    assert adjective in pseudonyms._FALLBACK_ADJECTIVES
+    assert noun in pseudonyms._FALLBACK_NOUNS
