@@ -39,4 +39,5 @@ def require(identity: Identity, permission: Permission) -> None:
 def require_can_act_on(actor: Role, target: Role) -> None:
     """Anyone who moderates may act on peers; on staff only a higher role may act."""
     if target.is_staff and actor <= target:
-        raise Forbidden("Facilitators cannot act on staff." if actor is Role.FACILITATOR else "Admins cannot act on admins.")
+        why = "Facilitators cannot act on staff." if actor is Role.FACILITATOR else "Admins cannot act on admins."
+        raise Forbidden(why)

@@ -50,7 +50,7 @@ def _msg(row: tuple[object, ...]) -> SealedMessage:
     room, id_, ts, exp, epoch, blob = row
     return SealedMessage(
         room=str(room), id=str(id_), ts=int(ts), expires_at=int(exp),  # type: ignore[call-overload]
-        epoch=int(epoch), blob=bytes(blob),  # type: ignore[call-overload,arg-type]
+        epoch=int(epoch), blob=bytes(blob),  # type: ignore[call-overload]
     )
 
 

@@ -28,7 +28,8 @@ class Auth:
     def issue_peer(self, pseudonym: str) -> tuple[str, Identity]:
         identity = Identity(id="u_" + secrets.token_urlsafe(12), pseudonym=pseudonym, role=Role.PEER)
         now = self._now_s()
-        token = self.signer.sign({"k": "p", "sub": identity.id, "n": pseudonym, "iat": now, "exp": now + self.peer_ttl_s})
+        claims = {"k": "p", "sub": identity.id, "n": pseudonym, "iat": now, "exp": now + self.peer_ttl_s}
+        token = self.signer.sign(claims)
         return token, identity
 
     def issue_staff(self, account: StaffAccount) -> tuple[str, Identity]:

@@ -185,7 +185,8 @@ async def get_flags(request: web.Request) -> web.Response:
 async def resolve_flag(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     sockets = request.app[SOCKETS]
-    result = await review.resolve(svc.mod, await identity(request), request.match_info["flag_id"], await json_body(request))
+    body = await json_body(request)
+    result = await review.resolve(svc.mod, await identity(request), request.match_info["flag_id"], body)
     room_id = result.flag.room
     if result.deleted_message is not None:
         await sockets.sio.emit(

@@ -26,7 +26,7 @@ from server.config import Config, ConfigError, Secret
 from server.ip_limits import IpLimiter
 
 log = logging.getLogger(__name__)
-SECRET_FILE = "secret.key"
+SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass

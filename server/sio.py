@@ -41,9 +41,8 @@ class HearthSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # otherwise reach the lifecycle handlers; answer it like any unknown event instead.
         if data and data[0] in self.reserved_events:
             if id is not None:
-                await self._send_packet(
-                    eio_sid, self.packet_class(packet.ACK, namespace=namespace or NS, id=id, data=[error_ack(UNKNOWN_EVENT)])
-                )
+                ack = self.packet_class(packet.ACK, namespace=namespace or NS, id=id, data=[error_ack(UNKNOWN_EVENT)])
+                await self._send_packet(eio_sid, ack)
             return
         await super()._handle_event(eio_sid, namespace, id, data)
 

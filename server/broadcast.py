@@ -1,0 +1,59 @@
+"""Broadcast fan-out without a task per recipient: the one hot loop of a chat server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+
+class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio's AsyncManager, minus one asyncio task per recipient.
+
+    The stock ``emit`` encodes the packet once but then creates a task per recipient to
+    await ``Socket.send`` (which checks the ping timeout, logs and puts the packet on the
+    socket's unbounded queue). Here the same ready packet goes straight onto each queue:
+    the socket's own writer task does the sending, and a socket past its ping timeout is
+    closed by its reader as before. Emits with callbacks take the stock path.
+    """
+
+    async def emit(
+        self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
+        callback: Any = None, to: Any = None, **kwargs: Any,
+    ) -> None:
+        if callback is not None:
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
+                               **kwargs)
+            return
+        room = to or room
+        if namespace not in self.rooms:
+            return
+        if isinstance(data, tuple):
+            args = list(data)
+        elif data is not None:
+            args = [data]
+        else:
+            args = []
+        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        parts = encoded if isinstance(encoded, list) else [encoded]
+        frames = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in parts]
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            sock = sockets.get(eio_sid)
+            if sock is None or sock.closed:
+                continue
+            for frame in frames:
+                sock.queue.put_nowait(frame)
+
+
+class DirectManager(_DirectEmit):
+    """One process."""
+
+
+class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: ignore[misc]
+    """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
