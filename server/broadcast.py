@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import socketio
+from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
 from socketio import packet
 
@@ -57,3 +59,43 @@ class DirectManager(_DirectEmit):
 
 class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: ignore[misc]
     """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
+
+
+async def _poll(self: async_socket.AsyncSocket) -> list[eio_packet.Packet]:
+    """engineio's ``AsyncSocket.poll`` without a task per wait.
+
+    The stock version wraps every ``queue.get()`` in ``asyncio.wait_for``, which in
+    Python 3.11 creates a task each time: once per message per recipient on the
+    broadcast path, and one parked task per idle connection. Taking what is already
+    queued first, and waiting under ``asyncio.timeout`` otherwise, keeps the same
+    behaviour (the same timeout, ``QueueEmpty`` on timeout or cancellation).
+    """
+    queue = self.queue
+    try:
+        first = queue.get_nowait()
+    except asyncio.QueueEmpty:
+        try:
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                first = await queue.get()
+        except (TimeoutError, asyncio.CancelledError):
+            raise exceptions.QueueEmpty() from None
+    queue.task_done()
+    if first is None:
+        return []
+    packets = [first]
+    while True:
+        try:
+            pkt = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        queue.task_done()
+        if pkt is None:
+            queue.put_nowait(None)
+            break
+        packets.append(pkt)
+    return packets
+
+
+def install_fast_poll() -> None:
+    """Use ``_poll`` for every engineio socket of this process (python-engineio 4.x)."""
+    async_socket.AsyncSocket.poll = _poll  # type: ignore[method-assign]
