@@ -91,8 +91,5 @@ class MemoryPresence:
     async def reap(self) -> list[tuple[str, str]]:
         return []  # one process: its sockets die with it
 
-    async def reap(self) -> list[tuple[str, str]]:
-        return []  # one process: no other process can die and leave sockets behind
-
     async def aclose(self) -> None:
         self._rooms.clear()

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
+from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
-from rooms.redis_store import guarded, key, text
+from rooms.redis_store import guarded, key, text, texts
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ end
 # Capacity is checked and the socket added in one step, so concurrent joins on any number of
 # processes never overfill a room. Only new peers count against it.
 _JOIN = _LIB + """
-local sid, mid, pid, role, pseudonym, capacity, room = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local sid, mid, pid, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local sealed, capacity, room = ARGV[6], ARGV[7], ARGV[8]
 local live = live_members(KEYS[1])
 local first = not live[mid]
 if first then
@@ -59,7 +62,8 @@ if first then
     if peers >= tonumber(capacity) then return -1 end
   end
   local t = redis.call('TIME')
-  redis.call('HSET', KEYS[2], mid, role .. '|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. pseudonym)
+  local joined = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('HSET', KEYS[2], mid, role .. '|' .. joined .. '|' .. sealed)
 end
 redis.call('HSET', KEYS[1], sid, pid .. '|' .. mid)
 redis.call('SADD', KEYS[3], room)
@@ -165,9 +169,12 @@ return out
 """
 
 
-def _member(member_id: bytes | str, info: bytes | str) -> tuple[str, Member]:
-    role, joined, pseudonym = text(info).split("|", 2)
-    return joined, Member(text(member_id), pseudonym, Role(int(role)))
+UNREADABLE = "Someone"  # a pseudonym sealed under a secret key this process does not have yet
+
+
+def _aad(room_id: str, member_id: str) -> bytes:
+    # Bound to room and member, so a sealed pseudonym copied to another entry does not open.
+    return f"hearth-presence/v1|{room_id}|{member_id}".encode()
 
 
 class RedisPresence:
@@ -176,10 +183,14 @@ class RedisPresence:
     PROCESSES = key("presence", "processes")  # set of process ids that may hold sockets
 
     def __init__(
-        self, client: aioredis.Redis, *, process_id: str | None = None, ttl_ms: int = 15_000,
-        interval_s: float = 5.0,
+        self, client: aioredis.Redis, *, seal_keys: Sequence[bytes], process_id: str | None = None,
+        ttl_ms: int = 15_000, interval_s: float = 5.0,
     ) -> None:
+        """``seal_keys``: 32-byte keys, newest first; pseudonyms are stored sealed under the first."""
+        if not seal_keys:
+            raise ValueError("RedisPresence needs at least one sealing key")
         self.r = client
+        self.seal_keys = tuple(seal_keys)
         self.process_id = process_id or secrets.token_hex(8)
         self.ttl_ms = ttl_ms
         self.interval_s = interval_s
@@ -190,6 +201,21 @@ class RedisPresence:
         self._leave = client.register_script(_LEAVE)
         self._remove = client.register_script(_REMOVE_MEMBER)
         self._reap = client.register_script(_REAP)
+
+    def _seal(self, room_id: str, member: Member) -> bytes:
+        return seal(self.seal_keys[0], member.pseudonym.encode(), _aad(room_id, member.id))
+
+    def _member(self, room_id: str, member_id: bytes | str, info: bytes) -> tuple[bytes, Member]:
+        role, joined, sealed = info.split(b"|", 2)
+        mid = text(member_id)
+        pseudonym = UNREADABLE
+        for k in self.seal_keys:  # several during a secret key rotation
+            try:
+                pseudonym = open_sealed(k, sealed, _aad(room_id, mid)).decode()
+                break
+            except SealError:
+                continue
+        return joined, Member(mid, pseudonym, Role(int(role)))
 
     # key layout ----------------------------------------------------------------
 
@@ -233,6 +259,8 @@ class RedisPresence:
                 await self.beat()
             except Unavailable:
                 log.warning("event=presence_heartbeat code=unavailable process=%s", self.process_id)
+            except Exception:  # the heartbeat must outlive any one bad beat, or our sockets vanish
+                log.exception("event=presence_heartbeat unhandled process=%s", self.process_id)
 
     async def stop_heartbeat(self) -> None:
         if self._task is not None:
@@ -253,7 +281,8 @@ class RedisPresence:
     async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
         result = await self._join(
             keys=[self._sockets(room_id), self._members(room_id), self._proc_rooms(self.process_id)],
-            args=[self.HEARTBEAT_PREFIX, sid, member.id, self.process_id, int(member.role), member.pseudonym,
+            args=[self.HEARTBEAT_PREFIX, sid, member.id, self.process_id, int(member.role),
+                  self._seal(room_id, member),
                   "" if capacity is None else capacity, room_id],
         )
         if int(result) < 0:
@@ -263,7 +292,8 @@ class RedisPresence:
     @guarded
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         last = await self._leave(
-            keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX, sid, member_id]
+            keys=[self._sockets(room_id), self._members(room_id)],
+            args=[self.HEARTBEAT_PREFIX, sid, member_id],
         )
         return bool(last)
 
@@ -276,8 +306,10 @@ class RedisPresence:
 
     @guarded
     async def members(self, room_id: str) -> list[Member]:
-        flat = await self._live(keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX])
-        found = [_member(flat[i], flat[i + 1]) for i in range(0, len(flat), 2) if flat[i + 1]]
+        flat = await self._live(
+            keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX]
+        )
+        found = [self._member(room_id, flat[i], flat[i + 1]) for i in range(0, len(flat), 2) if flat[i + 1]]
         # Oldest first join first, like the in-memory presence.
         return [m for _, m in sorted(found, key=lambda jm: (jm[0], jm[1].id))]
 
@@ -286,7 +318,8 @@ class RedisPresence:
         async with self.r.pipeline(transaction=False) as pipe:
             for room_id in room_ids:
                 await self._live(
-                    keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX, "count"],
+                    keys=[self._sockets(room_id), self._members(room_id)],
+                    args=[self.HEARTBEAT_PREFIX, "count"],
                     client=pipe,
                 )
             counts = await pipe.execute()
@@ -304,7 +337,7 @@ class RedisPresence:
     @guarded
     async def reap(self) -> list[tuple[str, str]]:
         """Remove sockets of processes whose heartbeat lapsed; return the (room, member) pairs now offline."""
-        pids = sorted(text(p) for p in await self.r.smembers(self.PROCESSES) if text(p) != self.process_id)
+        pids = sorted(p for p in texts(await self.r.smembers(self.PROCESSES)) if p != self.process_id)
         if not pids:
             return []
         async with self.r.pipeline(transaction=False) as pipe:

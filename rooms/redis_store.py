@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
@@ -27,7 +27,7 @@ def key(*parts: str) -> str:
     return "hearth:" + ":".join(parts)
 
 
-def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Turn Redis being down or loading into Unavailable, so no caller sees a redis exception."""
 
     @functools.wraps(fn)
@@ -59,9 +59,9 @@ def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def texts(values: Any) -> list[str]:
+    """Members of a set or zset reply as strings (redis-py types these replies loosely)."""
+    return [text(v) for v in values]
 
 
 def score(value: bytes | str | float) -> int:
@@ -245,7 +245,7 @@ class RedisRoomStore:
 
     @guarded
     async def list_rooms(self) -> list[Room]:
-        ids = [text(i) for i in await self.r.zrange(self.ROOMS, 0, -1)]
+        ids = texts(await self.r.zrange(self.ROOMS, 0, -1))
         async with self.r.pipeline(transaction=False) as pipe:
             for room_id in ids:
                 pipe.hgetall(self._k(room_id))
@@ -291,7 +291,7 @@ class RedisRoomStore:
             args=[self._msg_prefix(room_id), now_ms, limit, max_score, *skip],
         )
         return [
-            SealedMessage(room=room_id, id=text(id_), ts=int(ts), expires_at=int(exp), epoch=int(epoch), blob=blob)
+            SealedMessage(room_id, text(id_), int(ts), int(exp), int(epoch), blob)
             for id_, ts, exp, epoch, blob in reversed(rows)
         ]
 
@@ -341,12 +341,12 @@ class RedisRoomStore:
         return RoomKey(room_id, epoch, bytes(wrapped), score(destroy_after))
 
     @guarded
-    async def put_key(self, rk: RoomKey) -> RoomKey:
+    async def put_key(self, key: RoomKey) -> RoomKey:
         wrapped, destroy_after = await self._put_key(
-            keys=[self._k(rk.room, "keys"), self._k(rk.room, "key-destroy"), self.LIVE],
-            args=[str(rk.epoch), rk.wrapped, rk.destroy_after, rk.room],
+            keys=[self._k(key.room, "keys"), self._k(key.room, "key-destroy"), self.LIVE],
+            args=[str(key.epoch), key.wrapped, key.destroy_after, key.room],
         )
-        return RoomKey(rk.room, rk.epoch, bytes(wrapped), score(destroy_after))
+        return RoomKey(key.room, key.epoch, bytes(wrapped), score(destroy_after))
 
     @guarded
     async def extend_key(self, room_id: str, epoch: int, destroy_after: int) -> bool:

@@ -74,7 +74,7 @@ def make_config(tmp_path: Path, redis_url: str | None = None, **changes: Any) ->
     return base.replace(**changes) if changes else base
 
 
-STORES = ["sqlite"]
+STORES = ["sqlite", "redis"]
 
 
 @pytest.fixture(params=STORES)

@@ -1,0 +1,289 @@
+"""What only the Redis stores promise: many processes, self-expiring keys, shredding, and outages."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from moderation.models import Mute
+from moderation.redis_store import RedisModStore
+from rooms.errors import RoomFull, Unavailable
+from rooms.models import Member, MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.redis_presence import UNREADABLE, RedisPresence
+from rooms.redis_store import RedisRoomStore, connect, key
+from tests.conftest import free_port, make_config
+from tests.stores.conftest import SEAL_KEY, Stores
+
+HOUR = 3_600_000
+
+
+def peer(member_id: str) -> Member:
+    return Member(member_id, f"Peer {member_id}", Role.PEER)
+
+
+async def room_keys(stores: Stores, pattern: str) -> list[str]:
+    assert isinstance(stores.rooms, RedisRoomStore)
+    return sorted([k.decode() async for k in stores.rooms.r.scan_iter(match=pattern)])
+
+
+# many processes ------------------------------------------------------------------
+
+
+async def test_a_second_process_sees_the_same_members(redis_stores: Stores) -> None:
+    a = redis_stores.presence
+    assert redis_stores.open_process is not None
+    b = await redis_stores.open_process(process_id="process-b")
+    assert await a.join("circle", peer("river"), "a1", capacity=2) is True
+    assert await b.join("circle", peer("river"), "b1", capacity=2) is False  # same member, other process
+    assert await b.join("circle", peer("heron"), "b2", capacity=2) is True
+    with pytest.raises(RoomFull):
+        await a.join("circle", peer("otter"), "a2", capacity=2)
+    for p in (a, b):
+        assert [m.id for m in await p.members("circle")] == ["river", "heron"]
+        assert await p.counts(["circle"]) == {"circle": 2}
+    assert await a.sids("circle", "river") == ["a1", "b1"]
+    assert await a.remove_member("circle", "river") == ["a1", "b1"]  # from every process
+    assert await b.leave("circle", "heron", "b2") is True
+
+
+async def test_concurrent_joins_on_two_processes_never_exceed_capacity(redis_stores: Stores) -> None:
+    assert redis_stores.open_process is not None
+    procs = [redis_stores.presence, await redis_stores.open_process()]
+    results = await asyncio.gather(
+        *(procs[i % 2].join("circle", peer(f"p{i}"), f"s{i}", capacity=4) for i in range(20)),
+        return_exceptions=True,
+    )
+    assert sum(r is True for r in results) == 4
+    assert await procs[1].counts(["circle"]) == {"circle": 4}
+
+
+async def test_a_dead_process_stops_counting_and_is_reaped_once(redis_stores: Stores) -> None:
+    a = redis_stores.presence
+    assert isinstance(a, RedisPresence) and redis_stores.open_process is not None
+    b = await redis_stores.open_process(process_id="process-b", ttl_ms=300, interval_s=0.05)
+    c = await redis_stores.open_process(process_id="process-c")
+    assert isinstance(b, RedisPresence)
+    await b.join("circle", peer("river"), "b1", capacity=None)  # only on b
+    await b.join("circle", peer("heron"), "b2", capacity=None)  # on b and on a
+    await a.join("circle", peer("heron"), "a1", capacity=None)
+    await b.join("other", peer("otter"), "b3", capacity=2)
+    assert await a.counts(["circle", "other"]) == {"circle": 2, "other": 1}
+
+    await b.stop_heartbeat()  # b "crashes": its heartbeat lapses after its short TTL
+    deadline = time.monotonic() + 5
+    while await a.counts(["circle", "other"]) != {"circle": 1, "other": 0}:
+        assert time.monotonic() < deadline, "b's sockets still count after its heartbeat lapsed"
+        await asyncio.sleep(0.05)
+    assert [m.id for m in await a.members("circle")] == ["heron"]
+    assert await a.sids("circle", "heron") == ["a1"]
+    # its old peers no longer fill the room
+    assert await a.join("other", peer("p1"), "a2", capacity=1) is True
+
+    reaped = await asyncio.gather(a.reap(), c.reap())  # two survivors at once: each pair reported once
+    assert sorted(reaped[0] + reaped[1]) == [("circle", "river"), ("other", "otter")]
+    assert await a.reap() == []
+    assert await a.remove_member("circle", "river") == []  # b's sockets are really gone
+    assert await a.leave("circle", "heron", "a1") is True
+
+
+async def test_leaving_the_last_live_socket_also_clears_dead_ones(redis_stores: Stores) -> None:
+    a = redis_stores.presence
+    assert redis_stores.open_process is not None
+    b = await redis_stores.open_process(process_id="process-b")
+    assert isinstance(b, RedisPresence)
+    await b.join("circle", peer("river"), "b1", capacity=None)
+    await a.join("circle", peer("river"), "a1", capacity=None)
+    await b.aclose()  # a clean stop drops the heartbeat at once
+    assert await a.leave("circle", "river", "a1") is True
+    assert await a.reap() == []  # already reported by the leave: not twice
+
+
+async def test_closing_presence_makes_its_sockets_stop_counting(redis_stores: Stores) -> None:
+    assert redis_stores.open_process is not None
+    b = await redis_stores.open_process(process_id="process-b")
+    await b.join("circle", peer("river"), "b1", capacity=None)
+    assert await redis_stores.presence.counts(["circle"]) == {"circle": 1}
+    await b.aclose()
+    assert await redis_stores.presence.counts(["circle"]) == {"circle": 0}
+    assert await redis_stores.presence.reap() == [("circle", "river")]
+
+
+async def test_pseudonyms_are_sealed_and_open_with_an_older_key(redis_stores: Stores) -> None:
+    assert redis_stores.open_process is not None and isinstance(redis_stores.rooms, RedisRoomStore)
+    await redis_stores.presence.join("circle", Member("river", "Quiet Heron", Role.PEER), "a1", capacity=None)
+    raw = await redis_stores.rooms.r.hgetall(key("presence", "room", "circle", "members"))
+    assert b"Quiet Heron" not in b"".join(raw.values())
+    rotated = await redis_stores.open_process(seal_keys=[b"n" * 32, SEAL_KEY])  # new secret first, old kept
+    assert [m.pseudonym for m in await rotated.members("circle")] == ["Quiet Heron"]
+    stranger = await redis_stores.open_process(seal_keys=[b"n" * 32])
+    assert await stranger.members("circle") == [Member("river", UNREADABLE, Role.PEER)]
+
+
+# keys that end by themselves, and shredding ---------------------------------------
+
+
+async def test_messages_and_mutes_carry_their_own_expiry(redis_stores: Stores) -> None:
+    now = time.time_ns() // 1_000_000
+    rooms, mod = redis_stores.rooms, redis_stores.mod
+    assert isinstance(rooms, RedisRoomStore)
+    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 1, b"x"))
+    ttl = await rooms.r.pttl(key("room", "circle", "msg", "m1"))
+    assert HOUR - 5000 < ttl <= HOUR
+    await mod.set_mute(Mute("circle", "m1", now + HOUR))
+    assert await rooms.r.pttl(key("room", "circle", "mute", "m1")) > HOUR - 5000
+    await mod.set_mute(Mute("circle", "m2", None))
+    assert await rooms.r.pttl(key("room", "circle", "mute", "m2")) == -1  # until unmuted
+
+    # an already expired message vanishes by itself, and is never listed
+    await rooms.add_message(SealedMessage("circle", "m2", now - 2000, now - 1000, 1, b"y"))
+    assert await rooms.r.exists(key("room", "circle", "msg", "m2")) == 0
+    assert [m.id for m in await rooms.history("circle", now_ms=now, limit=10)] == ["m1"]
+
+
+async def test_delete_room_leaves_no_key_of_the_room(redis_stores: Stores) -> None:
+    now = time.time_ns() // 1_000_000
+    rooms = redis_stores.rooms
+    await rooms.create_room(Room("doomed", "Doomed", created_at=now))
+    await rooms.add_message(SealedMessage("doomed", "m1", now, now + HOUR, 1, b"x"))
+    await rooms.put_key(RoomKey("doomed", 1, b"wrapped", now + HOUR))
+    await rooms.record_member(MemberRecord("doomed", "m1", Role.PEER))
+    await rooms.take_slow_mode("doomed", "m1", now_ms=now, window_ms=60_000)
+    await redis_stores.mod.delete_room("doomed")
+    assert await room_keys(redis_stores, "hearth:room:doomed*") != []
+    await rooms.delete_room("doomed")
+    assert await room_keys(redis_stores, "hearth:room:doomed*") == []
+    assert await rooms.purge(now_ms=now + 2 * HOUR) == (0, 0)
+
+
+# outages -----------------------------------------------------------------------------
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, so stopping it disturbs no other test."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.RedisError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_calls_raise_unavailable_while_redis_is_down_and_recover(private_redis: PrivateRedis) -> None:
+    client = connect(private_redis.url)
+    rooms = RedisRoomStore(client)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="solo")
+    try:
+        await presence.start()
+        await rooms.create_room(Room("circle", "Circle", created_at=1))
+        await presence.join("circle", peer("river"), "s1", capacity=None)
+
+        private_redis.stop()
+        for call in (rooms.ping(), rooms.get_room("circle"), RedisModStore(client).list_staff(),
+                     presence.counts(["circle"]),
+                     presence.join("circle", peer("heron"), "s2", capacity=None)):
+            started = time.monotonic()
+            with pytest.raises(Unavailable):
+                await call
+            assert time.monotonic() - started < 3, "a call hung beyond the socket timeout"
+
+        private_redis.start()  # same port, empty data: the same client reconnects by itself
+        await rooms.ping()
+        assert await rooms.get_room("circle") is None
+        await rooms.create_room(Room("circle", "Circle", created_at=1))
+        assert await rooms.get_room("circle") is not None
+        await presence.beat()
+        assert await presence.join("circle", peer("heron"), "s2", capacity=None) is True
+    finally:
+        await presence.aclose()
+        await client.aclose()
+
+
+async def test_open_redis_stores_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
+    from server.redis_backend import open_redis_stores
+
+    config = make_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(Unavailable, match="REDIS_URL"):
+        await open_redis_stores(config)
+
+
+async def test_open_redis_stores_starts_presence_and_closes_in_order(private_redis: PrivateRedis,
+                                                                       tmp_path: Path) -> None:
+    from server.redis_backend import open_redis_stores
+
+    config = make_config(tmp_path, private_redis.url)
+    room_store, mod_store, presence, closers = await open_redis_stores(config)
+    assert isinstance(presence, RedisPresence)
+    await room_store.ping()
+    assert await presence.join("circle", peer("river"), "s1", capacity=None) is True
+    assert await presence.counts(["circle"]) == {"circle": 1}  # the heartbeat is running
+    assert await mod_store.list_staff() == []
+    for close in reversed(closers):
+        await close()
+    probe = redis.Redis(port=private_redis.port)
+    try:
+        assert probe.exists(key("presence", "process", presence.process_id)) == 0
+    finally:
+        probe.close()
+
+
+async def test_a_hung_redis_costs_one_socket_timeout(private_redis: PrivateRedis) -> None:
+    client = connect(private_redis.url)
+    rooms = RedisRoomStore(client)
+    try:
+        await rooms.ping()
+        assert private_redis.proc is not None
+        private_redis.proc.send_signal(signal.SIGSTOP)  # accepts connections, answers nothing
+        try:
+            started = time.monotonic()
+            with pytest.raises(Unavailable):
+                await rooms.get_room("circle")
+            assert time.monotonic() - started < 3
+        finally:
+            private_redis.proc.send_signal(signal.SIGCONT)
+        assert await rooms.get_room("circle") is None
+    finally:
+        await client.aclose()
