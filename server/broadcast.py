@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
 from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
 from socketio import packet
+
+log = logging.getLogger(__name__)
 
 
 class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
@@ -60,6 +64,24 @@ class DirectManager(_DirectEmit):
 class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: ignore[misc]
     """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
 
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        # The stock listener backs off 1, 2, 4 ... 60 s after Redis goes away, so broadcasts
+        # from other processes stayed unheard long after Redis (and the stores) were back.
+        # Retry quickly instead: a subscription is cheap, and missed broadcasts are not replayed.
+        delay = 0.1
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                delay = 0.1
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # redis-py raises several kinds here; all mean "reconnect"
+                log.warning("event=socketio_listen code=unavailable retry_in_s=%.1f error=%s", delay,
+                            type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
 
 async def _poll(self: async_socket.AsyncSocket) -> list[eio_packet.Packet]:
     """engineio's ``AsyncSocket.poll`` without a task per wait.
@@ -98,4 +120,4 @@ async def _poll(self: async_socket.AsyncSocket) -> list[eio_packet.Packet]:
 
 def install_fast_poll() -> None:
     """Use ``_poll`` for every engineio socket of this process (python-engineio 4.x)."""
-    async_socket.AsyncSocket.poll = _poll  # type: ignore[method-assign]
+    async_socket.AsyncSocket.poll = _poll
