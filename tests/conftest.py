@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import shutil
 import socket
 import subprocess
@@ -34,36 +33,63 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class RedisProcess:
+    """A real redis-server of the tests' own on a free port (never the machine's 6379).
+
+    A test may stop and start it again on the same port; with ``appendonly`` its data
+    survives that, as an operator's Redis with AOF would.
+    """
+
+    def __init__(self, workdir: Path, *, appendonly: bool = False) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.appendonly = appendonly
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed: run `make test`, which installs it"
+        aof = ["yes", "--appendfsync", "always"] if self.appendonly else ["no"]
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", *aof,
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.exceptions.RedisError:  # not up yet, or still loading its AOF
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private redis-server on a free port (never the machine's 6379)."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed: run `make test`, which installs it"
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.exceptions.ConnectionError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.05)
-    client.close()
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    """One redis-server shared by the whole session; tests FLUSHDB it before use."""
+    server = RedisProcess(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def make_config(tmp_path: Path, redis_url: str | None = None, **changes: Any) -> Config:
@@ -125,7 +151,8 @@ class Server:
 
     async def staff(self, name: str, role: str = "facilitator") -> str:
         admin = await self.login()
-        status, body = await self.post("/api/admin/staff", {"name": name, "role": role, "password": "pw-" + name + "-123"}, admin)
+        body_in = {"name": name, "role": role, "password": "pw-" + name + "-123"}
+        status, body = await self.post("/api/admin/staff", body_in, admin)
         assert status == 201, body
         return await self.login(name, "pw-" + name + "-123")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,56 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, Client, Server, free_port, open_client
+from tests.conftest import ADMIN_PASSWORD, Client, RedisProcess, Server, free_port, open_client
 
 START_TIMEOUT = 30
-
-
-@dataclass
-class RedisProcess:
-    """A private redis-server that a test may stop and start again on the same port."""
-
-    port: int
-    workdir: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed: run `make test`, which installs it"
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        import redis
-
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.exceptions.RedisError:  # not up yet, or still loading the AOF
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
 
 
 @pytest.fixture
 def redis_proc(tmp_path: Path) -> Iterator[RedisProcess]:
     workdir = tmp_path / "redis"
     workdir.mkdir()
-    rp = RedisProcess(free_port(), workdir)
+    rp = RedisProcess(workdir, appendonly=True)
     rp.start()
     yield rp
     rp.stop()

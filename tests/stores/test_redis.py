@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, MemberRecord, Role, Room, RoomKey, SealedMessage
 from rooms.redis_presence import UNREADABLE, RedisPresence
 from rooms.redis_store import RedisRoomStore, connect, key
-from tests.conftest import free_port, make_config
+from tests.conftest import RedisProcess, free_port, make_config
 from tests.stores.conftest import SEAL_KEY, Stores
 
 HOUR = 3_600_000
@@ -166,53 +164,15 @@ async def test_delete_room_leaves_no_key_of_the_room(redis_stores: Stores) -> No
 # outages -----------------------------------------------------------------------------
 
 
-class PrivateRedis:
-    """A redis-server of this test's own, so stopping it disturbs no other test."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.exceptions.RedisError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-
 @pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
+def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path)
     server.start()
     yield server
     server.stop()
 
 
-async def test_calls_raise_unavailable_while_redis_is_down_and_recover(private_redis: PrivateRedis) -> None:
+async def test_calls_raise_unavailable_while_redis_is_down_and_recover(private_redis: RedisProcess) -> None:
     client = connect(private_redis.url)
     rooms = RedisRoomStore(client)
     presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="solo")
@@ -250,7 +210,7 @@ async def test_open_redis_stores_fails_clearly_when_redis_is_unreachable(tmp_pat
         await open_redis_stores(config)
 
 
-async def test_open_redis_stores_starts_presence_and_closes_in_order(private_redis: PrivateRedis,
+async def test_open_redis_stores_starts_presence_and_closes_in_order(private_redis: RedisProcess,
                                                                        tmp_path: Path) -> None:
     from server.redis_backend import open_redis_stores
 
@@ -270,7 +230,7 @@ async def test_open_redis_stores_starts_presence_and_closes_in_order(private_red
         probe.close()
 
 
-async def test_a_hung_redis_costs_one_socket_timeout(private_redis: PrivateRedis) -> None:
+async def test_a_hung_redis_costs_one_socket_timeout(private_redis: RedisProcess) -> None:
     client = connect(private_redis.url)
     rooms = RedisRoomStore(client)
     try:
