@@ -110,3 +110,28 @@ async def test_roles_decide_who_acts_on_whom(svc: Services) -> None:
         await remove_cmd.remove(svc.mod, FAC, "circle", fac, None, None)
     assert (await mute_cmd.mute(svc.mod, ADMIN, "circle", fac, 10, None)).member_id == fac
     assert (await mute_cmd.mute(svc.mod, FAC, "circle", peer, None, None)).until is None
+
+
+async def test_flag_snapshot_outlives_the_message_then_is_destroyed_after_retention(
+    svc: Services, clock: ManualClock
+) -> None:
+    from moderation import flag as flag_cmd
+    from moderation import review
+
+    await _room(svc, message_ttl_s=60)
+    room = await svc.rooms.get_room("circle")
+    msg = await svc.rooms.send(PEER, room, "worrying words", None)
+    await svc.rooms.join(OTHER, "circle", "sid-2")
+    created = await flag_cmd.flag(svc.mod, OTHER, "circle", msg.id, "at risk")
+    clock.advance(120_000)
+    await svc.rooms.purge()  # the message itself is gone...
+    [open_flag] = await review.list_flags(svc.mod, ADMIN, "open")
+    assert open_flag.message is not None and open_flag.message.text == "worrying words"  # ...its snapshot is not
+    await review.resolve(svc.mod, ADMIN, created.flag.id, {"action": "dismiss"})
+    clock.advance(svc.mod.flag_retention_ms - 1)
+    assert await svc.mod_store.purge_flags(now_ms=clock.now_ms()) == 0
+    clock.advance(1)
+    assert await svc.mod_store.purge_flags(now_ms=clock.now_ms()) == 1
+    [kept] = await review.list_flags(svc.mod, ADMIN, "dismissed")
+    assert kept.message is None and kept.reason == "at risk"  # the record stays, the text is destroyed
+    assert await svc.mod_store.all_flag_keys() == []

@@ -95,3 +95,39 @@ def test_keys_generate_prints_a_usable_key(tmp_path: Path) -> None:
     from crypto.keys import parse_secret_keys
 
     assert len(parse_secret_keys(key)[0]) == 32
+
+
+async def test_keys_rotate_lets_the_old_key_go(tmp_path: Path) -> None:
+    import base64
+
+    from server.config import Secret
+    from tests.conftest import make_config as config_for
+    from tests.conftest import start_server
+
+    old, new = os.urandom(32), os.urandom(32)
+    enc = lambda k: base64.urlsafe_b64encode(k).decode()  # noqa: E731
+    data = tmp_path / "data"
+    first = await start_server(config_for(data, secret=Secret((old,))))
+    try:
+        await first.room("circle")
+        token, _ = await first.session()
+        from tests.conftest import open_client
+
+        clients: list = []
+        c = await open_client(first.url, token, clients)
+        await c.join("circle")
+        assert (await c.send("circle", "sealed under the old key"))["ok"]
+        await c.sio.disconnect()
+    finally:
+        await first.runner.cleanup()
+    result = _run(["keys", "rotate"], _env(tmp_path, HEARTH_SECRET_KEY=f"{enc(new)},{enc(old)}"))
+    assert result.returncode == 0, result.stderr
+    assert "Re-wrapped 1 room key(s)" in result.stdout
+    second = await start_server(config_for(data, secret=Secret((new,))))
+    try:
+        peer = await open_client(second.url, (await second.session())[0], [])
+        history = (await peer.join("circle"))["history"]
+        assert [m["text"] for m in history] == ["sealed under the old key"]
+        await peer.sio.disconnect()
+    finally:
+        await second.runner.cleanup()
