@@ -247,7 +247,8 @@ def start_server(
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd,
-            cwd=str(REPO),
+            # HEARTH_BENCH_REPO: run Hearth from another checkout (bench/compare_revisions.sh).
+            cwd=os.environ.get("HEARTH_BENCH_REPO", str(REPO)) if kind == "hearth" else str(REPO),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -15,7 +15,7 @@ from moderation.staff import ensure_admin
 from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError
 from server import metrics
-from server.broadcast import DirectManager, DirectRedisManager, install_fast_poll
+from server.broadcast import DirectManager, DirectRedisManager, install_transport_tweaks
 from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
 from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
@@ -40,7 +40,7 @@ class _OrjsonForSocketIO:
 
 
 def _socket_server(config: Config) -> socketio.AsyncServer:
-    install_fast_poll()
+    install_transport_tweaks()
     manager: socketio.AsyncManager = DirectManager()
     if config.redis_url is not None:
         # JSON over Redis pub/sub; connects lazily, so create_app does no I/O.

@@ -75,3 +75,14 @@ async def test_logs_never_contain_text_or_pseudonyms(server: Server, connect: Co
     assert "event=" in logged  # the server did log, and:
     for secret in ("MARKER-TEXT", "Zebra Lantern", token):
         assert secret not in logged
+
+
+async def test_websockets_are_not_compressed(server: Server) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s:
+        async with s.ws_connect(server.url + "/socket.io/?EIO=4&transport=websocket", compress=15) as ws:
+            assert "Sec-WebSocket-Extensions" not in ws._response.headers  # permessage-deflate declined
+            assert ws.compress == 0
+            opened = await ws.receive_str()
+            assert opened.startswith("0{")
