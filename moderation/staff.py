@@ -52,7 +52,7 @@ async def ensure_admin(mod: Moderation, password: str) -> None:
             await mod.store.add_staff(account)
         except Exception:  # another process created it first: set the password below
             existing = await mod.store.get_staff("admin")
-    if existing is not None and not verify_password(password, existing.password_hash):
+    if existing is not None and not await asyncio.to_thread(verify_password, password, existing.password_hash):
         await mod.store.set_staff_password("admin", hashed)
 
 

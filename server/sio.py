@@ -15,7 +15,7 @@ from moderation import flag as flag_cmd
 from moderation import mute as mute_cmd
 from moderation import remove as remove_cmd
 from rooms.errors import HearthError, Invalid, NotMember, RateLimited
-from rooms.models import Identity, Member
+from rooms.models import Identity, Member, Role
 from server import metrics, wire
 from server.acks import acked, error_ack
 from server.bus import Bus
@@ -170,7 +170,7 @@ class SocketHandlers:
             except HearthError as exc:
                 raise Refused(exc.code, exc.message) from None
             self.conns[sid] = Conn(identity)
-            if identity.role.wire == "admin":
+            if identity.role is Role.ADMIN:
                 await sio.enter_room(sid, wire.ADMINS)
             metrics.SOCKETS.inc()
             log.info("event=connect sid=%s role=%s", sid, identity.role.wire)
