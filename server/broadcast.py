@@ -3,29 +3,63 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
 from aiohttp import web
 from engineio import async_socket, exceptions
-from engineio.async_drivers import aiohttp as aiohttp_driver
 from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as aiohttp_driver
 from socketio import packet
 
 log = logging.getLogger(__name__)
 
 
+def text_frame(payload: str) -> bytes:
+    """One unmasked, uncompressed websocket text frame (RFC 6455 section 5.2)."""
+    data = payload.encode()
+    n = len(data)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + data
+
+
+def _idle_transport(sock: async_socket.AsyncSocket) -> asyncio.WriteTransport | None:
+    """The socket's transport when nothing is queued or in flight for it, else None.
+
+    True when the socket is a settled websocket, its queue is empty and its writer task
+    is parked in ``queue.get()`` (so it holds no packets of its own), and the transport
+    has no bytes waiting: a frame written now cannot overtake anything sent earlier.
+    """
+    ws = getattr(sock, "hearth_ws", None)
+    if ws is None or not sock.upgraded or sock.upgrading or sock.closed:
+        return None
+    queue = sock.queue
+    if not queue.empty() or not queue._getters:  # noqa: SLF001 - the writer is waiting in get()
+        return None
+    writer = ws._writer  # noqa: SLF001
+    transport = None if writer is None else writer.transport
+    if transport is None or transport.is_closing() or transport.get_write_buffer_size():
+        return None
+    return transport  # type: ignore[no-any-return]
+
+
 class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
-    """python-socketio's AsyncManager, minus one asyncio task per recipient.
+    """python-socketio's AsyncManager with a broadcast path that does almost nothing per recipient.
 
     The stock ``emit`` encodes the packet once but then creates a task per recipient to
-    await ``Socket.send`` (which checks the ping timeout, logs and puts the packet on the
-    socket's unbounded queue). Here the same ready packet goes straight onto each queue:
-    the socket's own writer task does the sending, and a socket past its ping timeout is
-    closed by its reader as before. Emits with callbacks take the stock path.
+    await ``Socket.send``, whose writer task then wakes, encodes the Engine.IO packet,
+    builds a websocket frame and writes it. Here the websocket frame is built once per
+    broadcast and written straight to each idle recipient's transport (see
+    ``_idle_transport``); a recipient with anything queued gets the ready packet on its
+    queue instead, behind what is already there. Emits with callbacks take the stock path.
     """
 
     async def emit(
@@ -46,8 +80,11 @@ class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
         else:
             args = []
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-        parts = encoded if isinstance(encoded, list) else [encoded]
-        frames = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in parts]
+        if isinstance(encoded, list):  # binary attachments: not used by Hearth, keep the stock path
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, to=to, **kwargs)
+            return
+        message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        frame: bytes | None = None
         skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         sockets = self.server.eio.sockets
         for sid, eio_sid in self.get_participants(namespace, room):
@@ -56,8 +93,13 @@ class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
             sock = sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
-            for frame in frames:
-                sock.queue.put_nowait(frame)
+            transport = _idle_transport(sock)
+            if transport is None:
+                sock.queue.put_nowait(message)
+                continue
+            if frame is None:
+                frame = text_frame(message.encode())
+            transport.write(frame)
 
 
 class DirectManager(_DirectEmit):
@@ -130,4 +172,19 @@ def install_transport_tweaks() -> None:
     it saves bytes (Node's ``ws`` leaves it off by default for the same reason).
     """
     async_socket.AsyncSocket.poll = _poll
-    aiohttp_driver.WebSocketResponse = functools.partial(web.WebSocketResponse, compress=False)
+    aiohttp_driver._async["websocket"] = _TrackedWebSocket  # noqa: SLF001
+
+
+class _TrackedWebSocket(aiohttp_driver.WebSocket):  # type: ignore[misc]
+    """engineio's aiohttp websocket, uncompressed, remembered on its Engine.IO socket."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        owner = getattr(self.handler, "__self__", None)  # the AsyncSocket whose handler this is
+        if owner is not None:
+            owner.hearth_ws = self._sock
+        await self.handler(self)
+        return self._sock
