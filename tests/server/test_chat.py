@@ -202,3 +202,32 @@ async def test_broadcasts_keep_order_for_one_sender(server: Server, connect: Con
     await asyncio.gather(*(staff.sio.emit("message:send", {"room": "circle", "text": t}) for t in texts))
     await watcher.wait_for("message:new", lambda d: d["text"] == "n29")
     assert [m["text"] for m in watcher.events["message:new"]] == texts
+
+
+async def test_a_client_upgrading_from_polling_gets_every_broadcast_in_order(server: Server, connect: Connect) -> None:
+    """Broadcasts take a direct path to settled websockets and the queue otherwise; both keep order."""
+    import socketio
+
+    await server.room("circle")
+    staff = await connect(await server.staff("fran"))
+    await staff.join("circle")
+    token, _ = await server.session()
+    sio = socketio.AsyncClient(reconnection=False)
+    got: list[str] = []
+    done = asyncio.Event()
+
+    @sio.on("message:new")
+    async def on_new(msg: dict) -> None:
+        got.append(msg["text"])
+        if msg["text"] == "n19":
+            done.set()
+
+    await sio.connect(server.url, auth={"token": token}, transports=["polling", "websocket"], wait_timeout=5)
+    try:
+        assert (await sio.call("room:join", {"room": "circle"}, timeout=5))["ok"]
+        for i in range(20):
+            assert (await staff.send("circle", f"n{i}"))["ok"]
+        await asyncio.wait_for(done.wait(), 10)
+        assert got == [f"n{i}" for i in range(20)]
+    finally:
+        await sio.disconnect()
