@@ -42,8 +42,12 @@ async def test_flag_reaches_admins_and_room_staff_with_snapshot(server: Server, 
 async def test_flag_errors(server: Server, connect: Connect) -> None:
     admin, author, reporter, author_you, msg = await _setup(server, connect)
     outsider = await connect((await server.session())[0])
-    assert (await outsider.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "x"}))["error"]["code"] == "not_member"
-    assert (await reporter.call("message:flag", {"room": "circle", "message_id": "nope", "reason": "x"}))["error"]["code"] == "not_found"
+    assert (await outsider.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "x"}))["error"][
+        "code"
+    ] == "not_member"
+    assert (await reporter.call("message:flag", {"room": "circle", "message_id": "nope", "reason": "x"}))["error"][
+        "code"
+    ] == "not_found"
     for reason in (None, "", "   ", "x" * 501, 5):
         ack = await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": reason})
         assert ack["error"]["code"] == "invalid", reason
@@ -63,7 +67,9 @@ async def test_flagging_is_rate_limited(server: Server, connect: Connect) -> Non
 
 async def test_snapshot_survives_mod_delete_and_review_dismiss(server: Server, connect: Connect) -> None:
     admin, author, reporter, author_you, msg = await _setup(server, connect)
-    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))["flag_id"]
+    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))[
+        "flag_id"
+    ]
     fac = await connect(await server.staff("fran"))
     assert (await fac.call("mod:delete", {"room": "circle", "message_id": msg["id"]}))["ok"]
     token = await server.login()
@@ -72,7 +78,9 @@ async def test_snapshot_survives_mod_delete_and_review_dismiss(server: Server, c
     [flag] = body["flags"]
     assert flag["id"] == flag_id and flag["message"]["text"] == "FLAGGED-TEXT"
     assert flag["reporter"] != author_you["id"] and flag["message"]["author"]["id"] == author_you["id"]
-    status, resolved = await server.post(f"/api/admin/flags/{flag_id}/resolve", {"action": "dismiss", "note": "ok"}, token)
+    status, resolved = await server.post(
+        f"/api/admin/flags/{flag_id}/resolve", {"action": "dismiss", "note": "ok"}, token
+    )
     assert status == 200
     assert resolved["status"] == "dismissed"
     assert resolved["resolution"]["action"] == "dismiss" and resolved["resolution"]["by"] == "admin"
@@ -87,15 +95,21 @@ async def test_snapshot_survives_mod_delete_and_review_dismiss(server: Server, c
 
 async def test_review_delete_message(server: Server, connect: Connect) -> None:
     admin, author, reporter, author_you, msg = await _setup(server, connect)
-    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))["flag_id"]
-    status, resolved = await server.post(f"/api/admin/flags/{flag_id}/resolve", {"action": "delete_message"}, await server.login())
+    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))[
+        "flag_id"
+    ]
+    status, resolved = await server.post(
+        f"/api/admin/flags/{flag_id}/resolve", {"action": "delete_message"}, await server.login()
+    )
     assert status == 200 and resolved["status"] == "actioned"
     assert (await reporter.wait_for("message:deleted")) == {"room": "circle", "message_id": msg["id"]}
 
 
 async def test_review_ban_removes_and_bans_author(server: Server, connect: Connect) -> None:
     admin, author, reporter, author_you, msg = await _setup(server, connect)
-    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))["flag_id"]
+    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))[
+        "flag_id"
+    ]
     status, resolved = await server.post(f"/api/admin/flags/{flag_id}/resolve", {"action": "ban"}, await server.login())
     assert status == 200 and resolved["resolution"]["action"] == "ban"
     removed = await author.wait_for("room:removed")
@@ -108,7 +122,9 @@ async def test_review_ban_removes_and_bans_author(server: Server, connect: Conne
 
 async def test_review_permissions_and_errors(server: Server, connect: Connect) -> None:
     admin, author, reporter, author_you, msg = await _setup(server, connect)
-    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))["flag_id"]
+    flag_id = (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "r"}))[
+        "flag_id"
+    ]
     fac = await server.staff("fran")
     peer = (await server.session())[0]
     assert (await server.get("/api/admin/flags"))[0] == 401
@@ -123,16 +139,24 @@ async def test_review_permissions_and_errors(server: Server, connect: Connect) -
 
 async def test_staff_management(server: Server, connect: Connect) -> None:
     admin = await server.login()
-    status, body = await server.post("/api/admin/staff", {"name": "fran", "role": "facilitator", "password": "long-enough"}, admin)
+    status, body = await server.post(
+        "/api/admin/staff", {"name": "fran", "role": "facilitator", "password": "long-enough"}, admin
+    )
     assert status == 201 and body == {"name": "fran", "role": "facilitator"}
-    status, body = await server.post("/api/admin/staff", {"name": "fran", "role": "admin", "password": "long-enough"}, admin)
+    status, body = await server.post(
+        "/api/admin/staff", {"name": "fran", "role": "admin", "password": "long-enough"}, admin
+    )
     assert status == 409
-    for bad in ({"name": "Fran", "role": "facilitator", "password": "long-enough"},
-                {"name": "fr", "role": "boss", "password": "long-enough"},
-                {"name": "frank", "role": "facilitator", "password": "short"}):
+    for bad in (
+        {"name": "Fran", "role": "facilitator", "password": "long-enough"},
+        {"name": "fr", "role": "boss", "password": "long-enough"},
+        {"name": "frank", "role": "facilitator", "password": "short"},
+    ):
         assert (await server.post("/api/admin/staff", bad, admin))[0] == 400, bad
     status, body = await server.get("/api/admin/staff", admin)
-    assert {"name": "fran", "role": "facilitator"} in body["staff"] and {"name": "admin", "role": "admin"} in body["staff"]
+    assert {"name": "fran", "role": "facilitator"} in body["staff"] and {"name": "admin", "role": "admin"} in body[
+        "staff"
+    ]
     fran = await server.login("fran", "long-enough")
     assert (await server.get("/api/admin/staff", fran))[0] == 403
     sock = await connect(fran)

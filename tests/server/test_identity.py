@@ -71,7 +71,9 @@ async def test_login_429_has_retry_after_header(server: Server) -> None:
             assert int(resp.headers["Retry-After"]) > 0
 
 
-@pytest.mark.parametrize("auth", [None, {}, {"token": None}, {"token": "garbage"}, {"token": 42}, {"token": "h1.e30.AAAA"}])
+@pytest.mark.parametrize(
+    "auth", [None, {}, {"token": None}, {"token": "garbage"}, {"token": 42}, {"token": "h1.e30.AAAA"}]
+)
 async def test_connect_refused_without_valid_token(server: Server, auth: object) -> None:
     sio = socketio.AsyncClient(reconnection=False)
     errors: list[object] = []
@@ -121,13 +123,27 @@ async def test_room_crud(server: Server, connect: Connect) -> None:
     admin = await server.login()
     status, room = await server.post("/api/rooms", {"name": "Grief Circle", "topic": "Loss"}, admin)
     assert status == 201
-    assert room == {"id": "grief-circle", "name": "Grief Circle", "topic": "Loss", "message_ttl_s": 86400,
-                    "slow_mode_s": 0, "locked": False, "capacity": None, "members": 0}
+    assert room == {
+        "id": "grief-circle",
+        "name": "Grief Circle",
+        "topic": "Loss",
+        "message_ttl_s": 86400,
+        "slow_mode_s": 0,
+        "locked": False,
+        "capacity": None,
+        "members": 0,
+    }
     status, body = await server.post("/api/rooms", {"name": "Again", "id": "grief-circle"}, admin)
     assert status == 409 and body["error"]["code"] == "conflict"
-    for bad in ({"name": ""}, {"name": "x", "message_ttl_s": 59}, {"name": "x", "message_ttl_s": 2592001},
-                {"name": "x", "id": "Bad Id"}, {"name": "x", "capacity": 0}, {"name": "x", "message_ttl_s": "60"},
-                {"name": "x", "bogus": 1}):
+    for bad in (
+        {"name": ""},
+        {"name": "x", "message_ttl_s": 59},
+        {"name": "x", "message_ttl_s": 2592001},
+        {"name": "x", "id": "Bad Id"},
+        {"name": "x", "capacity": 0},
+        {"name": "x", "message_ttl_s": "60"},
+        {"name": "x", "bogus": 1},
+    ):
         status, body = await server.post("/api/rooms", bad, admin)
         assert status == 400 and body["error"]["code"] == "invalid", bad
     token, _ = await server.session()

@@ -38,7 +38,10 @@ async def test_x_forwarded_for_is_ignored_without_trusted_proxies(limited: Serve
 
 
 async def _post_from(srv: Server, forwarded: str) -> tuple[int, object]:
-    async with aiohttp.ClientSession() as s, s.post(srv.url + "/api/session", headers={"X-Forwarded-For": forwarded}) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(srv.url + "/api/session", headers={"X-Forwarded-For": forwarded}) as r,
+    ):
         return r.status, await r.json()
 
 
@@ -83,8 +86,13 @@ async def test_allowed_origin_gets_cors_and_a_socket(with_origins: Server) -> No
             assert resp.headers.get("Access-Control-Allow-Origin") == "https://chat.example.org"
     token, _ = await with_origins.session()
     c = socketio.AsyncClient(reconnection=False)
-    await c.connect(with_origins.url, auth={"token": token}, transports=["websocket"],
-                    headers={"Origin": "https://chat.example.org"}, wait_timeout=5)
+    await c.connect(
+        with_origins.url,
+        auth={"token": token},
+        transports=["websocket"],
+        headers={"Origin": "https://chat.example.org"},
+        wait_timeout=5,
+    )
     assert c.connected
     await c.disconnect()
 
@@ -99,8 +107,13 @@ async def test_foreign_origin_gets_neither_cors_nor_a_socket(with_origins: Serve
     token, _ = await with_origins.session()
     c = socketio.AsyncClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await c.connect(with_origins.url, auth={"token": token}, transports=["websocket"],
-                        headers={"Origin": "https://evil.example.com"}, wait_timeout=5)
+        await c.connect(
+            with_origins.url,
+            auth={"token": token},
+            transports=["websocket"],
+            headers={"Origin": "https://evil.example.com"},
+            wait_timeout=5,
+        )
     await c.disconnect()
 
 
@@ -108,11 +121,17 @@ async def test_default_is_same_origin_only(server: Server) -> None:
     token, _ = await server.session()
     c = socketio.AsyncClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await c.connect(server.url, auth={"token": token}, transports=["websocket"],
-                        headers={"Origin": "https://evil.example.com"}, wait_timeout=5)
+        await c.connect(
+            server.url,
+            auth={"token": token},
+            transports=["websocket"],
+            headers={"Origin": "https://evil.example.com"},
+            wait_timeout=5,
+        )
     await c.disconnect()
     same = socketio.AsyncClient(reconnection=False)
-    await same.connect(server.url, auth={"token": token}, transports=["websocket"], headers={"Origin": server.url},
-                       wait_timeout=5)
+    await same.connect(
+        server.url, auth={"token": token}, transports=["websocket"], headers={"Origin": server.url}, wait_timeout=5
+    )
     assert same.connected
     await same.disconnect()

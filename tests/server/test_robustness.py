@@ -8,14 +8,38 @@ import pytest
 
 from tests.conftest import Connect, Server
 
-EVENTS = ["room:join", "room:leave", "message:send", "message:flag", "mod:mute", "mod:unmute", "mod:remove", "mod:delete"]
-BAD_PAYLOADS = [None, 0, "circle", ["circle"], True, {}, {"room": None}, {"room": 5}, {"room": ["circle"]},
-                {"room": "circle", "text": None}, {"room": "circle", "text": {"a": 1}}, {"room": "x" * 100_000},
-                {"room": "circle", "text": "x" * 100_000}, {"room": "circle", "member": 5, "message_id": []}]
+EVENTS = [
+    "room:join",
+    "room:leave",
+    "message:send",
+    "message:flag",
+    "mod:mute",
+    "mod:unmute",
+    "mod:remove",
+    "mod:delete",
+]
+BAD_PAYLOADS = [
+    None,
+    0,
+    "circle",
+    ["circle"],
+    True,
+    {},
+    {"room": None},
+    {"room": 5},
+    {"room": ["circle"]},
+    {"room": "circle", "text": None},
+    {"room": "circle", "text": {"a": 1}},
+    {"room": "x" * 100_000},
+    {"room": "circle", "text": "x" * 100_000},
+    {"room": "circle", "member": 5, "message_id": []},
+]
 
 
 @pytest.mark.parametrize("event", EVENTS)
-async def test_bad_payloads_get_an_error_ack_and_others_keep_going(server: Server, connect: Connect, event: str) -> None:
+async def test_bad_payloads_get_an_error_ack_and_others_keep_going(
+    server: Server, connect: Connect, event: str
+) -> None:
     await server.room("circle")
     bystander = await connect((await server.session())[0])
     await bystander.join("circle")
@@ -60,7 +84,9 @@ async def test_unknown_event_without_ack_is_ignored(server: Server, connect: Con
     assert (await a.send("circle", "still here"))["ok"]
 
 
-async def test_logs_never_contain_text_or_pseudonyms(server: Server, connect: Connect, caplog: pytest.LogCaptureFixture) -> None:
+async def test_logs_never_contain_text_or_pseudonyms(
+    server: Server, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     await server.room("circle")
     token, _ = await server.session("Zebra Lantern")

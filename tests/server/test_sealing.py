@@ -49,7 +49,9 @@ async def _redis_bytes(url: str) -> bytes:
     return b"\n".join(out)
 
 
-async def test_marker_text_and_pseudonym_never_stored_readably(server: Server, connect: Connect, config: Config) -> None:
+async def test_marker_text_and_pseudonym_never_stored_readably(
+    server: Server, connect: Connect, config: Config
+) -> None:
     marker = "MARKER-" + secrets.token_hex(8)
     pseudonym = "Zq " + secrets.token_hex(4)
     await server.room("circle")
