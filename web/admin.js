@@ -74,31 +74,14 @@
 
   async function login(event) {
     event.preventDefault();
-    const name = $("login-name").value.trim();
-    const password = $("login-password").value;
-    if (!name || !password) {
-      notify("Please enter your name and password.", "error");
-      return;
-    }
-    $("login-button").disabled = true;
-    const res = await api("POST", "/api/login", { body: { name, password } });
-    $("login-button").disabled = false;
-    if (!res.ok) {
-      let text = res.error.message;
-      if (res.error.code === "unauthorized") text = "That name and password don't match.";
-      else if (res.error.code === "rate_limited") {
-        text = "Too many attempts. Please wait " + humanDuration((res.error.retry_after_ms || 60000) / 1000) + ".";
-      }
-      notify(text, "error");
-      return;
-    }
-    session = valid(res.data);
+    const answer = await Hearth.signIn($("login-name"), $("login-password"), $("login-button"));
+    if (!answer) return;
+    session = valid(answer);
     if (!session) {
       notify("The server sent an unexpected answer.", "error");
       return;
     }
     store.set(KEY, session);
-    $("login-password").value = "";
     Hearth.clearNotice();
     if (isAdmin()) notify("Signed in as " + session.identity.pseudonym + ".", "success");
     start();

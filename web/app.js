@@ -285,12 +285,14 @@
       if (!p || !current || p.room !== current.room.id || !p.member) return;
       current.members.set(p.member.id, p.member);
       renderMembers();
+      syncRoomCount();
     });
     on("member:left", (p) => {
       if (!p || !current || p.room !== current.room.id) return;
       if (current.you && p.member_id === current.you.id) return; // another tab of mine left
       current.members.delete(p.member_id);
       renderMembers();
+      syncRoomCount();
     });
     on("member:muted", onMemberMuted);
     on("member:unmuted", onMemberUnmuted);
@@ -322,6 +324,14 @@
 
   function ttlText(room) {
     return "Messages disappear after " + humanDuration(room.message_ttl_s || 86400);
+  }
+
+  /* Keep the room list's "N here" for the room I am in as live as the member list. */
+  function syncRoomCount() {
+    const listed = current && rooms.get(current.room.id);
+    if (!listed) return;
+    listed.members = current.members.size;
+    renderRooms();
   }
 
   function renderRooms() {
@@ -848,30 +858,15 @@
 
   async function staffLogin(event) {
     event.preventDefault();
-    const name = $("staff-name").value.trim();
-    const password = $("staff-password").value;
-    if (!name || !password) {
-      notify("Please enter your staff name and password.", "error");
-      return;
-    }
-    $("staff-login-button").disabled = true;
-    const res = await api("POST", "/api/login", { body: { name, password } });
-    $("staff-login-button").disabled = false;
-    if (!res.ok) {
-      let text = res.error.message;
-      if (res.error.code === "unauthorized") text = "That name and password don't match.";
-      else if (res.error.code === "rate_limited") text = "Too many attempts. Please wait " + seconds(res.error.retry_after_ms) + " and try again.";
-      notify(text, "error");
-      return;
-    }
-    const session = validSession(res.data);
+    const answer = await Hearth.signIn($("staff-name"), $("staff-password"), $("staff-login-button"));
+    if (!answer) return;
+    const session = validSession(answer);
     if (!session) {
       notify("The server sent an unexpected answer.", "error");
       return;
     }
     staff = session;
     store.set(STAFF_KEY, staff);
-    $("staff-password").value = "";
     notify("Signed in as " + staff.identity.pseudonym + " (" + staff.identity.role + ").", "success");
     restart();
   }

@@ -211,11 +211,38 @@ const Hearth = (() => {
     });
   }
 
+  /* Staff sign-in, shared by both pages. Resolves to the login answer
+   * ({token, identity}), or to null after telling the user what went wrong. */
+  async function signIn(nameInput, passwordInput, button) {
+    const name = nameInput.value.trim();
+    const password = passwordInput.value;
+    if (!name || !password) {
+      notify("Please enter your name and password.", "error");
+      return null;
+    }
+    button.disabled = true;
+    const res = await api("POST", "/api/login", { body: { name, password } });
+    button.disabled = false;
+    if (!res.ok) {
+      let text = res.error.message;
+      if (res.error.code === "unauthorized") text = "That name and password don't match.";
+      else if (res.error.code === "rate_limited") {
+        text = "Too many attempts. Please wait " + humanDuration((res.error.retry_after_ms || 60000) / 1000) +
+          " and try again.";
+      }
+      notify(text, "error");
+      return null;
+    }
+    passwordInput.value = "";
+    return res.data;
+  }
+
   return {
     el,
     clear,
     store,
     api,
+    signIn,
     humanDuration,
     timeLeft,
     formatTime,

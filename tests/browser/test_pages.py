@@ -83,6 +83,7 @@ def test_two_peers_see_each_others_messages_live(hearth: Hearth, new_page: Any) 
     expect(alice.locator("#room-ttl")).to_have_text("Messages disappear after 24 hours")
     expect(_member(alice, bob_name)).to_have_count(1)
     expect(_member(bob, "River Otter")).to_have_count(1)
+    expect(item).to_contain_text("2 people here")  # the room list follows joins live
 
     _send(alice, "Hello, is anyone around tonight?")
     seen = _message(bob, "Hello, is anyone around tonight?")
