@@ -14,7 +14,7 @@ from moderation import delete as delete_cmd
 from moderation import flag as flag_cmd
 from moderation import mute as mute_cmd
 from moderation import remove as remove_cmd
-from rooms.errors import HearthError, Invalid, NotMember, RateLimited
+from rooms.errors import HearthError, Invalid, NotMember, RateLimited, Unauthorized
 from rooms.models import Identity, Member, Role
 from server import metrics, wire
 from server.acks import acked, error_ack
@@ -66,8 +66,8 @@ class SocketHandlers:
 
     def _conn(self, sid: str) -> Conn:
         conn = self.conns.get(sid)
-        if conn is None:
-            raise NotMember("?")
+        if conn is None:  # only a socket whose connect was refused or has just closed
+            raise Unauthorized("This connection is not signed in.")
         return conn
 
     def in_channel(self, sid: str, room_id: str) -> bool:
@@ -84,10 +84,6 @@ class SocketHandlers:
             conn.rooms.pop(room_id, None)
             raise NotMember(room_id)
         return conn, room_id, member
-
-    async def _room_wire(self, room_id: str) -> dict[str, Any]:
-        room = await self.svc.rooms.get_room(room_id)
-        return wire.room(room, await self.svc.rooms.online_count(room.id))
 
     async def kick(self, room_id: str, member_id: str, payload: dict[str, Any]) -> None:
         """Take every socket of a member out of a room, on every process, and tell them why."""
