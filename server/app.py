@@ -120,6 +120,7 @@ async def purge_once(app: web.Application) -> None:
     flags = await svc.mod_store.purge_flags(now_ms=svc.clock.now_ms())
     svc.login_limiter.prune()
     svc.ip_limiter.prune()
+    metrics.ROOMS.set(len(await svc.room_store.list_rooms()))
     metrics.PURGED.inc(messages)
     metrics.KEYS_DESTROYED.inc(keys)
     if messages or keys or flags:

@@ -145,7 +145,6 @@ async def post_login(request: web.Request) -> web.Response:
 async def get_rooms(request: web.Request) -> web.Response:
     await identity(request)
     rooms = await request.app[SERVICES].rooms.list_rooms()
-    metrics.ROOMS.set(len(rooms))
     return web.json_response({"rooms": [wire.room(r, n) for r, n in rooms]})
 
 

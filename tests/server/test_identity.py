@@ -189,3 +189,23 @@ async def test_pages_are_served_with_csp(server: Server) -> None:
             async with s.get(server.url + path) as resp:
                 assert resp.status == 200
                 assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+async def test_metrics_count_rooms_and_messages(server: Server, connect: Connect) -> None:
+    from server.app import purge_once
+
+    await server.room("circle")
+    peer = await connect((await server.session())[0])
+    await peer.join("circle")
+    _, before = await server.get("/metrics")
+    assert (await peer.send("circle", "counted"))["ok"]
+    await purge_once(server.app)
+    _, after = await server.get("/metrics")
+
+    def value(text: str, name: str) -> float:
+        return next(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+    assert value(after, "hearth_messages_sent_total") == value(before, "hearth_messages_sent_total") + 1
+    assert value(after, "hearth_rooms") == 1
+    assert 'hearth_acks_total{code="ok",event="message:send"}' in after
+    assert "counted" not in after
