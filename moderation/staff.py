@@ -12,7 +12,7 @@ from moderation.context import Moderation
 from moderation.models import StaffAccount
 from moderation.roles import Permission, require
 from rooms.clock import Clock
-from rooms.errors import Invalid, NotFound, RateLimited, Unauthorized
+from rooms.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from rooms.models import Identity, Role
 from rooms.pseudonyms import validate_staff_name
 
@@ -50,7 +50,7 @@ async def ensure_admin(mod: Moderation, password: str) -> None:
         account = StaffAccount(secrets.token_hex(8), "admin", Role.ADMIN, hashed, mod.clock.now_ms())
         try:
             await mod.store.add_staff(account)
-        except Exception:  # another process created it first: set the password below
+        except Conflict:  # another process created it first: set the password below
             existing = await mod.store.get_staff("admin")
     if existing is not None and not await asyncio.to_thread(verify_password, password, existing.password_hash):
         await mod.store.set_staff_password("admin", hashed)

@@ -12,7 +12,7 @@ from rooms.clock import Clock
 from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
-from rooms.models import Identity, Member, MemberRecord, Message, Role, Room
+from rooms.models import Identity, Member, MemberRecord, Message, Room
 from rooms.presence import Presence
 from rooms.store import RoomStore
 from rooms.text import clean_text
@@ -266,5 +266,3 @@ class RoomService:
         self.limiter.prune()
         return counts
 
-
-__all__ = ["JoinResult", "RoomService", "Role", "room_settings", "slugify"]
