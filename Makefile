@@ -2,20 +2,30 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH   := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+RUN_STAMP  := $(VENV)/.run-$(HASH)
+DEV_STAMP  := $(VENV)/.dev-$(HASH)
 
-.PHONY: run test install system-deps bench lint clean
+.PHONY: run test check install install-dev system-deps bench lint format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,dev]'
-	rm -f $(VENV)/.installed-*
+# What running needs, and nothing more.
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	rm -f $(VENV)/.run-*
 	touch $@
 
-install: $(STAMP)
+# What testing, linting and benchmarking need on top.
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	rm -f $(VENV)/.dev-* $(VENV)/.run-*
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
 
 run: install
 	HEARTH_DATA_DIR=$${HEARTH_DATA_DIR:-$(CURDIR)/data} $(VENV)/bin/hearth
@@ -24,16 +34,26 @@ run: install
 system-deps:
 	@scripts/system-deps.sh
 
-test: install system-deps
+# Everything: lint-free code is checked separately by `make lint` (CI runs both).
+test: install-dev system-deps
 	$(PY) -m pytest
 
-bench: install system-deps
+# Day-to-day: lint plus every test but the real-time and browser ones.
+check: lint system-deps
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+bench: install-dev system-deps
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.run_all
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

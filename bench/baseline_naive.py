@@ -1,7 +1,7 @@
 """The naive baseline: a plain python-socketio server written the obvious way.
 
 It implements only what the benchmark scenarios use, with the same shapes as
-Hearth (PROTOCOL.md): POST /api/session, /api/login, /api/rooms,
+Hearth (docs/PROTOCOL.md): POST /api/session, /api/login, /api/rooms,
 /api/admin/staff, GET /healthz; Socket.IO connect with ``auth: {token}``;
 ``room:join``; ``message:send`` broadcasting ``message:new`` to the room and
 acking ``{ok, message}``.  No persistence, no moderation, no rate limits, no
@@ -148,9 +148,15 @@ async def http_create_room(request: web.Request) -> web.Response:
     room_id = str(data.get("id") or name.lower().replace(" ", "-"))
     if await get_room(room_id) is not None:
         return err(409, "conflict", "room exists")
-    room = {"id": room_id, "name": name, "topic": data.get("topic", ""),
-            "message_ttl_s": int(data.get("message_ttl_s", 86400)), "slow_mode_s": 0,
-            "locked": False, "capacity": None}
+    room = {
+        "id": room_id,
+        "name": name,
+        "topic": data.get("topic", ""),
+        "message_ttl_s": int(data.get("message_ttl_s", 86400)),
+        "slow_mode_s": 0,
+        "locked": False,
+        "capacity": None,
+    }
     rooms[room_id] = room
     if redis is not None:
         await redis.hset("baseline:rooms", room_id, json.dumps(room))
@@ -195,8 +201,9 @@ async def disconnect(sid: str, *args: Any) -> None:
     session = await sio.get_session(sid)
     for room_id, member in session["rooms"].items():
         online.get(room_id, {}).pop(sid, None)
-        await sio.emit("member:left", {"room": room_id, "member_id": member["id"], "reason": "disconnected"},
-                       room=room_id)
+        await sio.emit(
+            "member:left", {"room": room_id, "member_id": member["id"], "reason": "disconnected"}, room=room_id
+        )
 
 
 @sio.on("room:join")
@@ -212,8 +219,13 @@ async def room_join(sid: str, data: Any) -> dict[str, Any]:
     members = online.setdefault(room["id"], {})
     members[sid] = member
     await sio.emit("member:joined", {"room": room["id"], "member": member}, room=room["id"], skip_sid=sid)
-    return {"ok": True, "room": {**room, "members": len(members)}, "you": member,
-            "members": list(members.values()), "history": list(history.get(room["id"], ()))}
+    return {
+        "ok": True,
+        "room": {**room, "members": len(members)},
+        "you": member,
+        "members": list(members.values()),
+        "history": list(history.get(room["id"], ())),
+    }
 
 
 @sio.on("message:send")
@@ -230,8 +242,15 @@ async def message_send(sid: str, data: Any) -> dict[str, Any]:
         return {"ok": False, "error": {"code": "invalid", "message": "text"}}
     ts = int(time.time() * 1000)
     room = rooms[room_id]
-    msg = {"id": uuid.uuid4().hex, "room": room_id, "author": member, "text": text.strip(), "ts": ts,
-           "expires_at": ts + room["message_ttl_s"] * 1000, "client_id": data.get("client_id")}
+    msg = {
+        "id": uuid.uuid4().hex,
+        "room": room_id,
+        "author": member,
+        "text": text.strip(),
+        "ts": ts,
+        "expires_at": ts + room["message_ttl_s"] * 1000,
+        "client_id": data.get("client_id"),
+    }
     history.setdefault(room_id, deque(maxlen=200)).append(msg)
     await sio.emit("message:new", msg, room=room_id)
     return {"ok": True, "message": msg}
@@ -258,8 +277,7 @@ def main() -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     args = p.parse_args()
-    print(f"baseline listening on http://{args.host}:{args.port} store={'redis' if redis else 'memory'}",
-          flush=True)
+    print(f"baseline listening on http://{args.host}:{args.port} store={'redis' if redis else 'memory'}", flush=True)
     web.run_app(make_app(), host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -14,7 +14,7 @@ yields one latency sample, and per-socket sets of ``(sender, seq)`` give the
 deliveries lost (expected − received after a drain) and duplicated.
 
 Senders are staff (facilitator) accounts, exempt from the per-member send
-limit (PROTOCOL.md precise rule 9); the other members are ordinary peers.  The
+limit (docs/PROTOCOL.md precise rule 9); the other members are ordinary peers.  The
 generator creates its own sessions, staff accounts and rooms through the HTTP
 API, talks only to 127.0.0.1, and every loop in it is bounded in count and time.
 
@@ -189,8 +189,21 @@ class ConnectError(RuntimeError):
 class Conn:
     """One Socket.IO client over one raw websocket."""
 
-    __slots__ = ("idx", "base", "token", "rec", "ws", "reader", "next_id", "futures",
-                 "pending", "seen", "closed", "error", "rooms")
+    __slots__ = (
+        "idx",
+        "base",
+        "token",
+        "rec",
+        "ws",
+        "reader",
+        "next_id",
+        "futures",
+        "pending",
+        "seen",
+        "closed",
+        "error",
+        "rooms",
+    )
 
     def __init__(self, idx: int, base_url: str, token: str, rec: Recorder) -> None:
         _check_loopback(base_url)
@@ -212,7 +225,10 @@ class Conn:
         url = self.base.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
         async with asyncio.timeout(timeout):
             self.ws = ws = await http.ws_connect(
-                url, compress=compress, autoping=True, max_msg_size=16 * 1024 * 1024,
+                url,
+                compress=compress,
+                autoping=True,
+                max_msg_size=16 * 1024 * 1024,
                 timeout=aiohttp.ClientWSTimeout(ws_close=3.0),
             )
             connected = False
@@ -272,7 +288,7 @@ class Conn:
                     break
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
+        except Exception as exc:
             self.error = repr(exc)
         finally:
             self.closed = True
@@ -589,8 +605,15 @@ SATURATED = 0.85  # share of one core that counts as "ran out of CPU"
 
 def summarize_steps(steps: list[dict[str, Any]], p99_ok_ms: float = 100.0) -> dict[str, Any]:
     """Sustainable capacity and which side ran out of CPU first."""
-    good = [s for s in steps if s["lat_p99_ms"] is not None and s["lat_p99_ms"] < p99_ok_ms
-            and s["lost"] == 0 and s["duplicates"] == 0 and s["error_acks"] == 0]
+    good = [
+        s
+        for s in steps
+        if s["lat_p99_ms"] is not None
+        and s["lat_p99_ms"] < p99_ok_ms
+        and s["lost"] == 0
+        and s["duplicates"] == 0
+        and s["error_acks"] == 0
+    ]
     best = max(good, key=lambda s: s["deliveries_per_s"] or 0, default=None)
     first_sat = None
     for s in steps:
@@ -598,8 +621,12 @@ def summarize_steps(steps: list[dict[str, Any]], p99_ok_ms: float = 100.0) -> di
         gen = s.get("gen_cpu_util") or 0
         if srv >= SATURATED or gen >= SATURATED:
             side = "server" if srv >= gen else "generator"
-            first_sat = {"side": side, "offered_msgs_per_s": s["offered_msgs_per_s"],
-                         "server_cpu_util": srv, "gen_cpu_util": gen}
+            first_sat = {
+                "side": side,
+                "offered_msgs_per_s": s["offered_msgs_per_s"],
+                "server_cpu_util": srv,
+                "gen_cpu_util": gen,
+            }
             break
     return {
         "capacity_deliveries_per_s": best["deliveries_per_s"] if best else 0,
@@ -626,12 +653,19 @@ async def run_steps(
         r = await run_step(fleet, rate, duration, k, watched, drain_timeout)
         out.append(r)
         if log:
-            log(f"  step {k}: offered {rate:g}/s sent {r['sent_per_s']}/s "
+            log(
+                f"  step {k}: offered {rate:g}/s sent {r['sent_per_s']}/s "
                 f"deliveries {r['deliveries_per_s']}/s p50 {r['lat_p50_ms']} p99 {r['lat_p99_ms']} "
                 f"max {r['lat_max_ms']} ms lost {r['lost']} dup {r['duplicates']} err {r['error_acks']} "
-                f"cpu srv {r['server_cpu_util']} gen {r['gen_cpu_util']}")
-        if (r["lat_p99_ms"] is None or r["lat_p99_ms"] > stop_p99_ms or r["lost"] > 0
-                or r["error_acks"] > 0 or r["closed_sockets"] > 0):
+                f"cpu srv {r['server_cpu_util']} gen {r['gen_cpu_util']}"
+            )
+        if (
+            r["lat_p99_ms"] is None
+            or r["lat_p99_ms"] > stop_p99_ms
+            or r["lost"] > 0
+            or r["error_acks"] > 0
+            or r["closed_sockets"] > 0
+        ):
             r["stop_reason"] = "p99/loss/errors"
             break
         if r["sent_per_s"] is not None and r["sent_per_s"] < 0.8 * rate:
@@ -677,8 +711,7 @@ async def run_connect(
             gen0 = time.process_time()
             want_rooms = math.ceil(level / room_size)
             new_rooms = [f"c{rid}-{i}" for i in range(len(rooms), want_rooms)]
-            res = await gather_limited(
-                32, [lambda r=r: api.create_room(admin, r, f"Idle {r}") for r in new_rooms])
+            res = await gather_limited(32, [lambda r=r: api.create_room(admin, r, f"Idle {r}") for r in new_rooms])
             for r in res:
                 if isinstance(r, BaseException):
                     raise r
@@ -725,8 +758,10 @@ async def run_connect(
             }
             out.append(row)
             if log:
-                log(f"  {level} conns: {row['connect_join_per_s']}/s, rss {rss} MB "
-                    f"({row['rss_per_conn_kb']} KB/conn), failed {len(failed)}")
+                log(
+                    f"  {level} conns: {row['connect_join_per_s']}/s, rss {rss} MB "
+                    f"({row['rss_per_conn_kb']} KB/conn), failed {len(failed)}"
+                )
             if failed and len(failed) > need // 10:
                 break
     finally:
@@ -757,8 +792,9 @@ async def _cli(args: argparse.Namespace) -> None:
     password = args.admin_password
     if args.start:
         password = procs.random_password()
-        server = procs.start_server(args.start, admin_password=password,
-                                    cores=(args.server_core,) if args.server_core is not None else None)
+        server = procs.start_server(
+            args.start, admin_password=password, cores=(args.server_core,) if args.server_core is not None else None
+        )
         await procs.wait_healthy(server)
         targets = [server.url]
     if not targets or not password:
@@ -767,10 +803,16 @@ async def _cli(args: argparse.Namespace) -> None:
     http, api_http = new_sessions()
     fleet = None
     try:
-        fleet = await build_fleet(targets, password, rooms=args.rooms, room_size=args.room_size,
-                                  senders_per_room=args.senders, http=http, api_http=api_http)
-        steps = await run_steps(fleet, args.rates, args.duration, watched,
-                                log=lambda s: print(s, file=sys.stderr))
+        fleet = await build_fleet(
+            targets,
+            password,
+            rooms=args.rooms,
+            room_size=args.room_size,
+            senders_per_room=args.senders,
+            http=http,
+            api_http=api_http,
+        )
+        steps = await run_steps(fleet, args.rates, args.duration, watched, log=lambda s: print(s, file=sys.stderr))
         print(orjson.dumps({"setup": fleet.setup, "steps": steps, **summarize_steps(steps)}).decode())
     finally:
         if fleet:

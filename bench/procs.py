@@ -267,11 +267,30 @@ def start_redis(cores: tuple[int, ...] | None = None) -> ServerProc:
         port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="hearth-bench-redis-"))
     log_path = workdir / "redis.log"
-    cmd = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-           "--dir", str(workdir), "--maxclients", "10000"]
+    cmd = [
+        exe,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+        "--maxclients",
+        "10000",
+    ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=str(workdir), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, preexec_fn=_preexec(cores))
+        proc = subprocess.Popen(
+            cmd,
+            cwd=str(workdir),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_preexec(cores),
+        )
     return ServerProc("redis", port, proc, workdir, log_path)
 
 
@@ -302,9 +321,7 @@ async def wait_healthy(srv: ServerProc, timeout: float = 60.0) -> dict[str, obje
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
         while time.monotonic() < deadline:
             if srv.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{srv.kind} server exited with {srv.proc.returncode}:\n{srv.log_tail()}"
-                )
+                raise RuntimeError(f"{srv.kind} server exited with {srv.proc.returncode}:\n{srv.log_tail()}")
             try:
                 async with http.get(srv.url + "/healthz") as resp:
                     body = await resp.text()

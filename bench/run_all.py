@@ -49,24 +49,43 @@ def log(msg: str) -> None:
 def params(quick: bool, step_s: float | None) -> dict[str, dict[str, Any]]:
     if quick:
         p = {
-            "fanout": {"rooms": 10, "room_size": 20, "senders_per_room": 2,
-                       "rates": [100, 500, 2000], "step_s": 2.0},
-            "bigroom": {"rooms": 1, "room_size": 100, "senders_per_room": 1,
-                        "rates": [10, 40, 160], "step_s": 2.0},
+            "fanout": {"rooms": 10, "room_size": 20, "senders_per_room": 2, "rates": [100, 500, 2000], "step_s": 2.0},
+            "bigroom": {"rooms": 1, "room_size": 100, "senders_per_room": 1, "rates": [10, 40, 160], "step_s": 2.0},
             "connect": {"levels": [500, 1000], "room_size": 20},
-            "scaleout": {"rooms": 10, "room_size": 20, "senders_per_room": 2,
-                         "rates": [100, 500, 2000], "step_s": 2.0, "processes": 2},
+            "scaleout": {
+                "rooms": 10,
+                "room_size": 20,
+                "senders_per_room": 2,
+                "rates": [100, 500, 2000],
+                "step_s": 2.0,
+                "processes": 2,
+            },
         }
     else:
         p = {
-            "fanout": {"rooms": 50, "room_size": 20, "senders_per_room": 2,
-                       "rates": [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 8000], "step_s": 5.0},
-            "bigroom": {"rooms": 1, "room_size": 500, "senders_per_room": 1,
-                        "rates": [10, 20, 40, 80, 160, 320, 640, 1280, 2560], "step_s": 5.0},
+            "fanout": {
+                "rooms": 50,
+                "room_size": 20,
+                "senders_per_room": 2,
+                "rates": [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 8000],
+                "step_s": 5.0,
+            },
+            "bigroom": {
+                "rooms": 1,
+                "room_size": 500,
+                "senders_per_room": 1,
+                "rates": [10, 20, 40, 80, 160, 320, 640, 1280, 2560],
+                "step_s": 5.0,
+            },
             "connect": {"levels": [2000, 5000, 10000], "room_size": 20},
-            "scaleout": {"rooms": 50, "room_size": 20, "senders_per_room": 2,
-                         "rates": [100, 250, 500, 1000, 1500, 2000, 3000, 4000], "step_s": 5.0,
-                         "processes": 2},
+            "scaleout": {
+                "rooms": 50,
+                "room_size": 20,
+                "senders_per_room": 2,
+                "rates": [100, 250, 500, 1000, 1500, 2000, 3000, 4000],
+                "step_s": 5.0,
+                "processes": 2,
+            },
         }
     if step_s:
         for v in p.values():
@@ -78,8 +97,7 @@ def params(quick: bool, step_s: float | None) -> dict[str, dict[str, Any]]:
 # --------------------------------------------------------------------------- one run
 
 
-async def _stepped(kind: str, prm: dict[str, Any], redis_url: str | None = None,
-                   processes: int = 1) -> dict[str, Any]:
+async def _stepped(kind: str, prm: dict[str, Any], redis_url: str | None = None, processes: int = 1) -> dict[str, Any]:
     """fanout / bigroom / scaleout against ``processes`` servers of ``kind``."""
     password = procs.random_password()
     secret = procs.new_secret_key()
@@ -93,20 +111,33 @@ async def _stepped(kind: str, prm: dict[str, Any], redis_url: str | None = None,
             await procs.wait_redis(redis)
             redis_url = f"redis://127.0.0.1:{redis.port}/0"
         for _ in range(processes):
-            servers.append(procs.start_server(kind, admin_password=password, secret_key=secret,
-                                              redis_url=redis_url, cores=SERVER_CORE))
+            servers.append(
+                procs.start_server(
+                    kind, admin_password=password, secret_key=secret, redis_url=redis_url, cores=SERVER_CORE
+                )
+            )
         health = [await procs.wait_healthy(s) for s in servers]
         if processes > 1 and any(h.get("store") != "redis" for h in health):
-            return {"status": "unavailable",
-                    "reason": f"Redis mode not working: /healthz said {health}"}
+            return {"status": "unavailable", "reason": f"Redis mode not working: /healthz said {health}"}
         watched = Watched([s.pid for s in servers])
         fleet = await loadgen.build_fleet(
-            [s.url for s in servers], password, rooms=prm["rooms"], room_size=prm["room_size"],
-            senders_per_room=prm["senders_per_room"], http=http, api_http=api_http)
+            [s.url for s in servers],
+            password,
+            rooms=prm["rooms"],
+            room_size=prm["room_size"],
+            senders_per_room=prm["senders_per_room"],
+            http=http,
+            api_http=api_http,
+        )
         log(f"  {kind}: {len(fleet.conns)} sockets ready {fleet.setup}")
         steps = await loadgen.run_steps(fleet, prm["rates"], prm["step_s"], watched, log=log)
-        out: dict[str, Any] = {"status": "ok", "setup": fleet.setup, "steps": steps,
-                               **loadgen.summarize_steps(steps), "health": health[0]}
+        out: dict[str, Any] = {
+            "status": "ok",
+            "setup": fleet.setup,
+            "steps": steps,
+            **loadgen.summarize_steps(steps),
+            "health": health[0],
+        }
         if redis is not None:
             out["redis_cpu_s_total"] = round(redis.cpu_seconds(), 3)
         return out
@@ -127,8 +158,9 @@ async def _connect(kind: str, prm: dict[str, Any]) -> dict[str, Any]:
     srv = procs.start_server(kind, admin_password=password, cores=SERVER_CORE)
     try:
         await procs.wait_healthy(srv)
-        rows = await loadgen.run_connect(srv.url, password, prm["levels"], watched=Watched([srv.pid]),
-                                         room_size=prm["room_size"], log=log)
+        rows = await loadgen.run_connect(
+            srv.url, password, prm["levels"], watched=Watched([srv.pid]), room_size=prm["room_size"], log=log
+        )
         return {"status": "ok", "levels": rows, "nofile_soft_limit": procs.raise_nofile()}
     finally:
         srv.stop()
@@ -147,13 +179,12 @@ async def run_one(scenario: str, kind: str, prm: dict[str, Any], timeout: float)
         else:
             coro = _stepped(kind, prm)
         return await asyncio.wait_for(coro, timeout)
-    except Exception as exc:  # noqa: BLE001 - reported in the results, never faked
+    except Exception as exc:
         log(traceback.format_exc())
         text = str(exc)
         last = [ln for ln in text.splitlines() if ln.strip()]
         summary = last[-1] if last else type(exc).__name__
-        return {"status": "failed", "reason": f"{type(exc).__name__}: {summary[:300]}",
-                "detail": text[-3000:]}
+        return {"status": "failed", "reason": f"{type(exc).__name__}: {summary[:300]}", "detail": text[-3000:]}
 
 
 def _hearth_has_redis() -> bool:
@@ -178,8 +209,10 @@ def ratios(scenario: str, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for hb, bb in zip(h["levels"], b["levels"], strict=False):
             n = bb["connections"]
-            out[str(n)] = {"connect_join_per_s": r(hb["connect_join_per_s"], bb["connect_join_per_s"]),
-                           "rss_per_conn": r(hb["rss_per_conn_kb"], bb["rss_per_conn_kb"])}
+            out[str(n)] = {
+                "connect_join_per_s": r(hb["connect_join_per_s"], bb["connect_join_per_s"]),
+                "rss_per_conn": r(hb["rss_per_conn_kb"], bb["rss_per_conn_kb"]),
+            }
         return out
     by_rate_b = {s["offered_msgs_per_s"]: s for s in b["steps"]}
     p99 = {}
@@ -187,23 +220,36 @@ def ratios(scenario: str, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         o = by_rate_b.get(s["offered_msgs_per_s"])
         if o:
             p99[str(s["offered_msgs_per_s"])] = r(s["lat_p99_ms"], o["lat_p99_ms"])
-    return {"capacity_deliveries_per_s": r(h["capacity_deliveries_per_s"], b["capacity_deliveries_per_s"]),
-            "p99_by_offered_rate": p99}
+    return {
+        "capacity_deliveries_per_s": r(h["capacity_deliveries_per_s"], b["capacity_deliveries_per_s"]),
+        "p99_by_offered_rate": p99,
+    }
 
 
-async def run_scenario(scenario: str, servers: list[str], prm: dict[str, Any], machine: dict[str, Any],
-                       loop_name: str, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109
+async def run_scenario(
+    scenario: str,
+    servers: list[str],
+    prm: dict[str, Any],
+    machine: dict[str, Any],
+    loop_name: str,
+    timeout: float,  # noqa: ASYNC109
+) -> dict[str, Any]:
     log(f"== {scenario} {prm}")
     runs = {}
     for kind in servers:
         t0 = time.perf_counter()
         runs[kind] = await run_one(scenario, kind, prm, timeout)
         runs[kind]["elapsed_s"] = round(time.perf_counter() - t0, 1)
-        log(f"  {kind}: {runs[kind].get('status')} in {runs[kind]['elapsed_s']} s "
-            f"{runs[kind].get('reason', '')[:300]}")
-    line = {"scenario": scenario, "ts": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "machine": machine, "generator_loop": loop_name, "params": prm, "runs": runs,
-            "ratio_hearth_to_baseline": ratios(scenario, runs)}
+        log(f"  {kind}: {runs[kind].get('status')} in {runs[kind]['elapsed_s']} s {runs[kind].get('reason', '')[:300]}")
+    line = {
+        "scenario": scenario,
+        "ts": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "generator_loop": loop_name,
+        "params": prm,
+        "runs": runs,
+        "ratio_hearth_to_baseline": ratios(scenario, runs),
+    }
     text = orjson.dumps(line).decode()
     print(text, flush=True)
     RESULTS.mkdir(exist_ok=True)
@@ -296,11 +342,16 @@ PENDING = "_pending: Hearth not measured in this run — rerun `make bench` once
 
 def table(line: dict[str, Any]) -> str:
     sc = line["scenario"]
-    out = [f"Measured {line['ts']} on {line['machine']['nproc']} × {line['machine']['cpu_model']}, "
-           f"Python {line['machine']['python']}, generator loop: {line['generator_loop']}.", ""]
+    out = [
+        f"Measured {line['ts']} on {line['machine']['nproc']} × {line['machine']['cpu_model']}, "
+        f"Python {line['machine']['python']}, generator loop: {line['generator_loop']}.",
+        "",
+    ]
     if sc == "connect":
-        out.append("| server | connections | alive | failed | connect+join/s | connect+join p99 ms "
-                   "| server RSS MB | RSS/conn KB | server CPU s | gen CPU s |")
+        out.append(
+            "| server | connections | alive | failed | connect+join/s | connect+join p99 ms "
+            "| server RSS MB | RSS/conn KB | server CPU s | gen CPU s |"
+        )
         out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for kind in SERVERS:
             run = line["runs"].get(kind)
@@ -308,13 +359,17 @@ def table(line: dict[str, Any]) -> str:
                 out.append(f"| {kind} | {_why(kind, run)} |||||||||")
                 continue
             for r in run["levels"]:
-                out.append(f"| {kind} | {_f(r['connections'])} | {_f(r['alive'])} | {_f(r['failed'])} "
-                           f"| {_f(r['connect_join_per_s'])} | {_f(r['connect_join_p99_ms'])} "
-                           f"| {_f(r['server_rss_mb'])} | {_f(r['rss_per_conn_kb'])} "
-                           f"| {_f(r['server_cpu_s'])} | {_f(r['gen_cpu_s'])} |")
+                out.append(
+                    f"| {kind} | {_f(r['connections'])} | {_f(r['alive'])} | {_f(r['failed'])} "
+                    f"| {_f(r['connect_join_per_s'])} | {_f(r['connect_join_p99_ms'])} "
+                    f"| {_f(r['server_rss_mb'])} | {_f(r['rss_per_conn_kb'])} "
+                    f"| {_f(r['server_cpu_s'])} | {_f(r['gen_cpu_s'])} |"
+                )
     else:
-        out.append("| server | offered msg/s | sent msg/s | deliveries/s | p50 ms | p99 ms | max ms | lost "
-                   "| dup | error acks | server CPU s (util) | gen CPU s (util) | other load core 0/1 |")
+        out.append(
+            "| server | offered msg/s | sent msg/s | deliveries/s | p50 ms | p99 ms | max ms | lost "
+            "| dup | error acks | server CPU s (util) | gen CPU s (util) | other load core 0/1 |"
+        )
         out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for kind in SERVERS:
             run = line["runs"].get(kind)
@@ -327,18 +382,24 @@ def table(line: dict[str, Any]) -> str:
                     f"| {_f(s['deliveries_per_s'])} | {_f(s['lat_p50_ms'])} | {_f(s['lat_p99_ms'])} "
                     f"| {_f(s['lat_max_ms'])} | {_f(s['lost'])} | {_f(s['duplicates'])} "
                     f"| {_f(s['error_acks'])} | {_f(s['server_cpu_s'])} ({_f(s['server_cpu_util'])}) "
-                    f"| {_f(s['gen_cpu_s'])} ({_f(s['gen_cpu_util'])}) | {_other(s)} |")
+                    f"| {_f(s['gen_cpu_s'])} ({_f(s['gen_cpu_util'])}) | {_other(s)} |"
+                )
         out.append("")
         for kind in SERVERS:
             run = line["runs"].get(kind)
             if run and run.get("status") == "ok":
                 fs = run.get("first_cpu_saturated")
-                sat = (f"{fs['side']} first, at {_f(fs['offered_msgs_per_s'])} msg/s offered "
-                       f"(server {fs['server_cpu_util']}, generator {fs['gen_cpu_util']} of a core)"
-                       if fs else "neither side reached 85 % of its core")
-                out.append(f"- **{kind}**: sustainable capacity **{_f(run['capacity_deliveries_per_s'])} "
-                           f"deliveries/s** (at {_f(run['capacity_at_offered_msgs_per_s'])} msg/s offered); "
-                           f"ran out of CPU: {sat}.")
+                sat = (
+                    f"{fs['side']} first, at {_f(fs['offered_msgs_per_s'])} msg/s offered "
+                    f"(server {fs['server_cpu_util']}, generator {fs['gen_cpu_util']} of a core)"
+                    if fs
+                    else "neither side reached 85 % of its core"
+                )
+                out.append(
+                    f"- **{kind}**: sustainable capacity **{_f(run['capacity_deliveries_per_s'])} "
+                    f"deliveries/s** (at {_f(run['capacity_at_offered_msgs_per_s'])} msg/s offered); "
+                    f"ran out of CPU: {sat}."
+                )
             else:
                 out.append(f"- **{kind}**: {_why(kind, run)}")
     rat = line.get("ratio_hearth_to_baseline", {})
@@ -346,13 +407,17 @@ def table(line: dict[str, Any]) -> str:
     if rat.get("status") == "pending":
         out.append(f"Hearth ÷ baseline: {PENDING}")
     elif sc == "connect":
-        parts = [f"{_f(int(n))} conns: connect+join rate ×{v['connect_join_per_s']}, RSS/conn ×{v['rss_per_conn']}"
-                 for n, v in rat.items()]
+        parts = [
+            f"{_f(int(n))} conns: connect+join rate ×{v['connect_join_per_s']}, RSS/conn ×{v['rss_per_conn']}"
+            for n, v in rat.items()
+        ]
         out.append("Hearth ÷ baseline: " + "; ".join(parts) + ".")
     else:
         p99 = ", ".join(f"{_f(_num(k))}: ×{v}" for k, v in rat.get("p99_by_offered_rate", {}).items())
-        out.append(f"Hearth ÷ baseline: sustainable capacity **×{rat.get('capacity_deliveries_per_s')}**; "
-                   f"p99 by offered msg/s — {p99}.")
+        out.append(
+            f"Hearth ÷ baseline: sustainable capacity **×{rat.get('capacity_deliveries_per_s')}**; "
+            f"p99 by offered msg/s — {p99}."
+        )
     return "\n".join(out)
 
 
@@ -403,8 +468,11 @@ async def amain(args: argparse.Namespace) -> int:
     if not pinned:
         global SERVER_CORE
         SERVER_CORE = None  # type: ignore[assignment]
-    machine = {**procs.machine_info(), "generator_core": GEN_CORE if pinned else None,
-               "server_core": SERVER_CORE[0] if SERVER_CORE else None}
+    machine = {
+        **procs.machine_info(),
+        "generator_core": GEN_CORE if pinned else None,
+        "server_core": SERVER_CORE[0] if SERVER_CORE else None,
+    }
     prm_all = params(args.quick, args.step_seconds)
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -442,12 +510,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=14 * 60, help="stop starting scenarios after this (s)")
     p.add_argument("--scenario-timeout", type=float, default=300, help="per scenario and server (s)")
     p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--render-only", action="store_true",
-                   help="run nothing: redraw plots and tables from the last line of bench/results/*.jsonl")
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: redraw plots and tables from the last line of bench/results/*.jsonl",
+    )
     p.add_argument("--no-pin", action="store_true", help="do not pin generator/server to cores")
     doc = p.add_mutually_exclusive_group()
-    doc.add_argument("--update-doc", dest="update_doc", action="store_true", default=None,
-                     help="rewrite the generated tables in BENCHMARKS.md (default unless --quick)")
+    doc.add_argument(
+        "--update-doc",
+        dest="update_doc",
+        action="store_true",
+        default=None,
+        help="rewrite the generated tables in BENCHMARKS.md (default unless --quick)",
+    )
     doc.add_argument("--no-doc", dest="update_doc", action="store_false")
     args = p.parse_args(argv)
     args.loop_name = loadgen.install_fast_loop()

@@ -8,10 +8,22 @@ from moderation.roles import Permission, require
 from rooms.errors import Invalid
 from rooms.models import Identity
 
-ACTIONS = frozenset({
-    "mute", "unmute", "remove", "delete", "room.create", "room.update", "room.delete",
-    "flag.dismiss", "flag.delete_message", "flag.ban", "staff.add", "staff.remove",
-})
+ACTIONS = frozenset(
+    {
+        "mute",
+        "unmute",
+        "remove",
+        "delete",
+        "room.create",
+        "room.update",
+        "room.delete",
+        "flag.dismiss",
+        "flag.delete_message",
+        "flag.ban",
+        "staff.add",
+        "staff.remove",
+    }
+)
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 

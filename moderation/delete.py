@@ -16,9 +16,7 @@ class DeleteResult:
     message_id: str
 
 
-async def delete(
-    mod: Moderation, actor: Identity, room_id: object, message_id: object, reason: object
-) -> DeleteResult:
+async def delete(mod: Moderation, actor: Identity, room_id: object, message_id: object, reason: object) -> DeleteResult:
     require(actor, Permission.MODERATE)
     why = optional_reason(reason)
     room = await mod.rooms.get_room(room_id)

@@ -51,14 +51,28 @@ def key_context(flag_id: str) -> str:
 
 
 def _msg_dict(m: Message) -> dict[str, Any]:
-    return {"id": m.id, "room": m.room, "author": [m.author.id, m.author.pseudonym, int(m.author.role)],
-            "text": m.text, "ts": m.ts, "expires_at": m.expires_at, "client_id": m.client_id}
+    return {
+        "id": m.id,
+        "room": m.room,
+        "author": [m.author.id, m.author.pseudonym, int(m.author.role)],
+        "text": m.text,
+        "ts": m.ts,
+        "expires_at": m.expires_at,
+        "client_id": m.client_id,
+    }
 
 
 def _msg_from(d: dict[str, Any]) -> Message:
     author_id, pseudonym, role = d["author"]
-    return Message(d["id"], d["room"], Member(author_id, pseudonym, Role(role)), d["text"], d["ts"],
-                   d["expires_at"], d.get("client_id"))
+    return Message(
+        d["id"],
+        d["room"],
+        Member(author_id, pseudonym, Role(role)),
+        d["text"],
+        d["ts"],
+        d["expires_at"],
+        d.get("client_id"),
+    )
 
 
 def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
@@ -72,13 +86,21 @@ def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
             context = [_msg_from(d) for d in data["context"]]
         except (SealError, ValueError, KeyError, TypeError):
             log.warning("flag=%s event=unseal_failed", stored.id)
-    return Flag(stored.id, stored.room, message, context, stored.reason, stored.reporter, stored.created_at,
-                stored.status, stored.resolution, stored.author_id)
+    return Flag(
+        stored.id,
+        stored.room,
+        message,
+        context,
+        stored.reason,
+        stored.reporter,
+        stored.created_at,
+        stored.status,
+        stored.resolution,
+        stored.author_id,
+    )
 
 
-async def flag(
-    mod: Moderation, actor: Identity, room_id: str, message_id: object, reason: object
-) -> FlagResult:
+async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: object, reason: object) -> FlagResult:
     if reason is None:
         raise Invalid("reason is required.", field="reason")
     why = clean_text(reason, field="reason", max_len=500)
@@ -87,11 +109,20 @@ async def flag(
     context = await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
     flag_id = "f_" + secrets.token_hex(8)
     key = mod.keyring.new_data_key()
-    snapshot = seal(key, orjson.dumps({"message": _msg_dict(msg), "context": [_msg_dict(m) for m in context]}),
-                    _flag_aad(flag_id))
+    snapshot = seal(
+        key, orjson.dumps({"message": _msg_dict(msg), "context": [_msg_dict(m) for m in context]}), _flag_aad(flag_id)
+    )
     stored = StoredFlag(
-        id=flag_id, room=room_id, message_id=msg.id, author_id=msg.author.id, reporter=reporter, reason=why,
-        created_at=mod.clock.now_ms(), status="open", resolution=None, snapshot=snapshot,
+        id=flag_id,
+        room=room_id,
+        message_id=msg.id,
+        author_id=msg.author.id,
+        reporter=reporter,
+        reason=why,
+        created_at=mod.clock.now_ms(),
+        status="open",
+        resolution=None,
+        snapshot=snapshot,
         snapshot_key=mod.keyring.wrap(key, context=key_context(flag_id)),
     )
     kept_id = await mod.store.add_flag(stored)

@@ -112,10 +112,15 @@ def _flag(raw: dict[Any, Any]) -> StoredFlag:
     f = _decoded(raw)
     res = f.get("resolution")
     return StoredFlag(
-        id=text(f["id"]), room=text(f["room"]), message_id=text(f["message_id"]),
+        id=text(f["id"]),
+        room=text(f["room"]),
+        message_id=text(f["message_id"]),
         author_id=text(f["author_id"]),
-        reporter=text(f["reporter"]), reason=text(f["reason"]), created_at=int(f["created_at"]),
-        status=text(f["status"]), resolution=None if res is None else _resolution(bytes(res)),
+        reporter=text(f["reporter"]),
+        reason=text(f["reason"]),
+        created_at=int(f["created_at"]),
+        status=text(f["status"]),
+        resolution=None if res is None else _resolution(bytes(res)),
         snapshot=None if f.get("snapshot") is None else bytes(f["snapshot"]),
         snapshot_key=None if f.get("snapshot_key") is None else bytes(f["snapshot_key"]),
         purge_after=None if f.get("purge_after") is None else int(f["purge_after"]),
@@ -125,7 +130,10 @@ def _flag(raw: dict[Any, Any]) -> StoredFlag:
 def _staff(raw: dict[Any, Any]) -> StaffAccount:
     f = {k: text(v) for k, v in _decoded(raw).items()}
     return StaffAccount(
-        id=f["id"], name=f["name"], role=Role(int(f["role"])), password_hash=f["password_hash"],
+        id=f["id"],
+        name=f["name"],
+        role=Role(int(f["role"])),
+        password_hash=f["password_hash"],
         created_at=int(f["created_at"]),
     )
 
@@ -159,9 +167,7 @@ class RedisModStore:
 
     # mutes and bans ------------------------------------------------------------
 
-    async def _restrict(
-        self, kind: str, room: str, member_id: str, until: int | None, reason: str | None
-    ) -> None:
+    async def _restrict(self, kind: str, room: str, member_id: str, until: int | None, reason: str | None) -> None:
         async with self.r.pipeline(transaction=True) as pipe:
             name = key("room", room, kind, member_id)
             value = orjson.dumps([until, reason])
@@ -203,22 +209,47 @@ class RedisModStore:
     @guarded
     async def add_flag(self, flag: StoredFlag) -> str:
         fields: list[str | int | bytes] = [
-            "id", flag.id, "room", flag.room, "message_id", flag.message_id, "author_id", flag.author_id,
-            "reporter", flag.reporter, "reason", flag.reason, "created_at", flag.created_at,
-            "status", flag.status,
+            "id",
+            flag.id,
+            "room",
+            flag.room,
+            "message_id",
+            flag.message_id,
+            "author_id",
+            flag.author_id,
+            "reporter",
+            flag.reporter,
+            "reason",
+            flag.reason,
+            "created_at",
+            flag.created_at,
+            "status",
+            flag.status,
         ]
         optional: dict[str, str | int | bytes | None] = {
-            "resolution": _resolution_json(flag.resolution), "snapshot": flag.snapshot,
-            "snapshot_key": flag.snapshot_key, "purge_after": flag.purge_after,
+            "resolution": _resolution_json(flag.resolution),
+            "snapshot": flag.snapshot,
+            "snapshot_key": flag.snapshot_key,
+            "purge_after": flag.purge_after,
         }
         for name, value in optional.items():
             if value is not None:  # an absent field is None
                 fields += [name, value]
         flag_id = await self._add_flag(
-            keys=[key("room", flag.room, "flag-index"), key("flag", flag.id), self.FLAGS,
-                  key("flags", "status", flag.status), self.FLAG_PURGE],
-            args=[orjson.dumps([flag.message_id, flag.reporter]), flag.id, flag.created_at,
-                  "" if flag.purge_after is None else flag.purge_after, *fields],
+            keys=[
+                key("room", flag.room, "flag-index"),
+                key("flag", flag.id),
+                self.FLAGS,
+                key("flags", "status", flag.status),
+                self.FLAG_PURGE,
+            ],
+            args=[
+                orjson.dumps([flag.message_id, flag.reporter]),
+                flag.id,
+                flag.created_at,
+                "" if flag.purge_after is None else flag.purge_after,
+                *fields,
+            ],
         )
         return text(flag_id)
 
@@ -242,8 +273,12 @@ class RedisModStore:
     @guarded
     async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
         done = await self._resolve(
-            keys=[key("flag", flag_id), key("flags", "status", "open"), key("flags", "status", status),
-                  self.FLAG_PURGE],
+            keys=[
+                key("flag", flag_id),
+                key("flags", "status", "open"),
+                key("flags", "status", status),
+                self.FLAG_PURGE,
+            ],
             args=[flag_id, status, _resolution_json(resolution) or b"", purge_after],
         )
         return bool(done)
@@ -268,10 +303,19 @@ class RedisModStore:
     @guarded
     async def delete_room(self, room_id: str) -> None:
         await self._delete_room(
-            keys=[key("room", room_id, "flag-index"), key("room", room_id, "mutes"),
-                  key("room", room_id, "bans"), self.FLAGS, self.FLAG_PURGE],
-            args=[key("flag", ""), key("flags", "status", ""), key("room", room_id, "mute", ""),
-                  key("room", room_id, "ban", "")],
+            keys=[
+                key("room", room_id, "flag-index"),
+                key("room", room_id, "mutes"),
+                key("room", room_id, "bans"),
+                self.FLAGS,
+                self.FLAG_PURGE,
+            ],
+            args=[
+                key("flag", ""),
+                key("flags", "status", ""),
+                key("room", room_id, "mute", ""),
+                key("room", room_id, "ban", ""),
+            ],
         )
 
     # audit ---------------------------------------------------------------------
@@ -298,8 +342,9 @@ class RedisModStore:
         entries: Any = await self.r.xrevrange(stream, count=limit)
         for _, raw in entries:
             f = {text(k): text(v) for k, v in raw.items()}
-            out.append(AuditEntry(int(f["ts"]), f["actor"], f["action"], f.get("room"), f.get("target"),
-                                  f.get("reason")))
+            out.append(
+                AuditEntry(int(f["ts"]), f["actor"], f["action"], f.get("room"), f.get("target"), f.get("reason"))
+            )
         return out
 
     # staff ---------------------------------------------------------------------
@@ -308,8 +353,19 @@ class RedisModStore:
     async def add_staff(self, account: StaffAccount) -> None:
         added = await self._add_staff(
             keys=[key("staff", account.name), key("staff-id", account.id), self.STAFF_NAMES],
-            args=[account.name, "name", account.name, "id", account.id, "role", int(account.role),
-                  "password_hash", account.password_hash, "created_at", account.created_at],
+            args=[
+                account.name,
+                "name",
+                account.name,
+                "id",
+                account.id,
+                "role",
+                int(account.role),
+                "password_hash",
+                account.password_hash,
+                "created_at",
+                account.created_at,
+            ],
         )
         if not added:
             raise Conflict(f"A staff account named {account.name!r} already exists.")

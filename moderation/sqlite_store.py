@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount, StoredFlag
 from rooms.errors import Conflict
@@ -54,23 +55,32 @@ def resolution_from_json(raw: object) -> Resolution | None:
     return Resolution(action=data["action"], by=data["by"], at=int(data["at"]), note=data.get("note"))
 
 
-def _flag(row: tuple[object, ...]) -> StoredFlag:
+def _flag(row: tuple[Any, ...]) -> StoredFlag:
     (id_, room, message_id, author_id, reporter, reason, created, status, res, snap, key, purge) = row
     return StoredFlag(
-        id=str(id_), room=str(room), message_id=str(message_id), author_id=str(author_id),
-        reporter=str(reporter), reason=str(reason), created_at=int(created),  # type: ignore[call-overload]
-        status=str(status), resolution=resolution_from_json(res),
-        snapshot=None if snap is None else bytes(snap),  # type: ignore[call-overload]
-        snapshot_key=None if key is None else bytes(key),  # type: ignore[call-overload]
-        purge_after=None if purge is None else int(purge),  # type: ignore[call-overload]
+        id=str(id_),
+        room=str(room),
+        message_id=str(message_id),
+        author_id=str(author_id),
+        reporter=str(reporter),
+        reason=str(reason),
+        created_at=int(created),
+        status=str(status),
+        resolution=resolution_from_json(res),
+        snapshot=None if snap is None else bytes(snap),
+        snapshot_key=None if key is None else bytes(key),
+        purge_after=None if purge is None else int(purge),
     )
 
 
-def _staff(row: tuple[object, ...]) -> StaffAccount:
+def _staff(row: tuple[Any, ...]) -> StaffAccount:
     name, id_, role, pw, created = row
     return StaffAccount(
-        id=str(id_), name=str(name), role=Role(int(role)),  # type: ignore[call-overload]
-        password_hash=str(pw), created_at=int(created),  # type: ignore[call-overload]
+        id=str(id_),
+        name=str(name),
+        role=Role(int(role)),
+        password_hash=str(pw),
+        created_at=int(created),
     )
 
 
@@ -124,9 +134,20 @@ class SqliteModStore:
         def op(c: sqlite3.Connection) -> str:
             c.execute(
                 f"INSERT OR IGNORE INTO flags ({_FLAG_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                (flag.id, flag.room, flag.message_id, flag.author_id, flag.reporter, flag.reason,
-                 flag.created_at, flag.status, resolution_to_json(flag.resolution), flag.snapshot,
-                 flag.snapshot_key, flag.purge_after),
+                (
+                    flag.id,
+                    flag.room,
+                    flag.message_id,
+                    flag.author_id,
+                    flag.reporter,
+                    flag.reason,
+                    flag.created_at,
+                    flag.status,
+                    resolution_to_json(flag.resolution),
+                    flag.snapshot,
+                    flag.snapshot_key,
+                    flag.purge_after,
+                ),
             )
             row = c.execute(
                 "SELECT id FROM flags WHERE room=? AND message_id=? AND reporter=?",
@@ -146,7 +167,8 @@ class SqliteModStore:
         def op(c: sqlite3.Connection) -> list[tuple[object, ...]]:
             if status is None:
                 return c.execute(
-                    f"SELECT {_FLAG_COLS} FROM flags ORDER BY created_at, id LIMIT ?", (limit,)  # noqa: S608
+                    f"SELECT {_FLAG_COLS} FROM flags ORDER BY created_at, id LIMIT ?",  # noqa: S608 - column names are constants
+                    (limit,),
                 ).fetchall()
             return c.execute(
                 f"SELECT {_FLAG_COLS} FROM flags WHERE status=? ORDER BY created_at, id LIMIT ?",  # noqa: S608
@@ -157,20 +179,24 @@ class SqliteModStore:
 
     async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
         return await self.db.run(
-            lambda c: c.execute(
-                "UPDATE flags SET status=?, resolution=?, purge_after=? WHERE id=? AND status='open'",
-                (status, resolution_to_json(resolution), purge_after, flag_id),
-            ).rowcount
-            > 0
+            lambda c: (
+                c.execute(
+                    "UPDATE flags SET status=?, resolution=?, purge_after=? WHERE id=? AND status='open'",
+                    (status, resolution_to_json(resolution), purge_after, flag_id),
+                ).rowcount
+                > 0
+            )
         )
 
     async def purge_flags(self, *, now_ms: int) -> int:
         return await self.db.run(
-            lambda c: c.execute(
-                "UPDATE flags SET snapshot=NULL, snapshot_key=NULL "
-                "WHERE purge_after IS NOT NULL AND purge_after<=? AND snapshot_key IS NOT NULL",
-                (now_ms,),
-            ).rowcount
+            lambda c: (
+                c.execute(
+                    "UPDATE flags SET snapshot=NULL, snapshot_key=NULL "
+                    "WHERE purge_after IS NOT NULL AND purge_after<=? AND snapshot_key IS NOT NULL",
+                    (now_ms,),
+                ).rowcount
+            )
         )
 
     async def all_flag_keys(self) -> list[tuple[str, bytes]]:
@@ -180,9 +206,7 @@ class SqliteModStore:
         return [(str(r[0]), bytes(r[1])) for r in rows]
 
     async def replace_flag_key(self, flag_id: str, wrapped: bytes) -> None:
-        await self.db.run(
-            lambda c: c.execute("UPDATE flags SET snapshot_key=? WHERE id=?", (wrapped, flag_id))
-        )
+        await self.db.run(lambda c: c.execute("UPDATE flags SET snapshot_key=? WHERE id=?", (wrapped, flag_id)))
 
     async def delete_room(self, room_id: str) -> None:
         def op(c: sqlite3.Connection) -> None:
@@ -205,7 +229,8 @@ class SqliteModStore:
             if room_id is None:
                 return c.execute(f"SELECT {cols} FROM audit ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()  # noqa: S608
             return c.execute(
-                f"SELECT {cols} FROM audit WHERE room=? ORDER BY seq DESC LIMIT ?", (room_id, limit)  # noqa: S608
+                f"SELECT {cols} FROM audit WHERE room=? ORDER BY seq DESC LIMIT ?",  # noqa: S608 - column names are constants
+                (room_id, limit),
             ).fetchall()
 
         return [

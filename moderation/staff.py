@@ -34,7 +34,9 @@ def validate_role(raw: object) -> Role:
 
 async def create_account(mod: Moderation, name: object, role: object, password: object) -> StaffAccount:
     account = StaffAccount(
-        id=secrets.token_hex(8), name=validate_staff_name(name), role=validate_role(role),
+        id=secrets.token_hex(8),
+        name=validate_staff_name(name),
+        role=validate_role(role),
         password_hash=await asyncio.to_thread(hash_password, validate_password(password)),
         created_at=mod.clock.now_ms(),
     )

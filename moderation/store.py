@@ -23,9 +23,7 @@ class ModStore(Protocol):
     async def get_flag(self, flag_id: str) -> StoredFlag | None: ...
     async def list_flags(self, status: str | None, *, limit: int) -> list[StoredFlag]: ...
 
-    async def resolve_flag(
-        self, flag_id: str, status: str, resolution: Resolution, purge_after: int
-    ) -> bool:
+    async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
         """Resolve an open flag atomically; False when it was not open."""
 
     async def purge_flags(self, *, now_ms: int) -> int:

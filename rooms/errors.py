@@ -1,4 +1,4 @@
-"""Errors a client may see, one class per PROTOCOL.md error code.
+"""Errors a client may see, one class per docs/PROTOCOL.md error code.
 
 HearthError
  ├── Invalid          invalid        bad payload (carries ``field``)

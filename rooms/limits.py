@@ -10,7 +10,7 @@ class TokenBucket:
 
     ``check`` peeks without spending, ``spend`` takes one token: callers check
     before doing the work and spend only once the send succeeded, so refused
-    sends do not use the allowance up (PROTOCOL.md precise rule 9).
+    sends do not use the allowance up (docs/PROTOCOL.md precise rule 9).
     """
 
     def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: int = 2000) -> None:

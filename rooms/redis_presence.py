@@ -47,7 +47,9 @@ end
 
 # Capacity is checked and the socket added in one step, so concurrent joins on any number of
 # processes never overfill a room. Only new peers count against it.
-_JOIN = _LIB + """
+_JOIN = (
+    _LIB
+    + """
 local sid, mid, pid, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local sealed, capacity, room = ARGV[6], ARGV[7], ARGV[8]
 local live = live_members(KEYS[1])
@@ -70,8 +72,11 @@ redis.call('SADD', KEYS[3], room)
 if first then return 1 end
 return 0
 """
+)
 
-_LIVE = _LIB + """
+_LIVE = (
+    _LIB
+    + """
 local live = live_members(KEYS[1])
 local out = {}
 for m in pairs(live) do
@@ -81,8 +86,11 @@ end
 if ARGV[2] == 'count' then return #out / 2 end
 return out
 """
+)
 
-_SIDS = _LIB + """
+_SIDS = (
+    _LIB
+    + """
 local out = {}
 local flat = redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do
@@ -91,10 +99,13 @@ for i = 1, #flat, 2 do
 end
 return out
 """
+)
 
 # The last live socket gone: the member's sockets on dead processes go too, so a later reap()
 # does not report the same member as leaving a second time.
-_LEAVE = _LIB + """
+_LEAVE = (
+    _LIB
+    + """
 local v = redis.call('HGET', KEYS[1], ARGV[2])
 if not v then return 0 end
 local _, m = split(v)
@@ -113,8 +124,11 @@ if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
 redis.call('HDEL', KEYS[2], ARGV[3])
 return 1
 """
+)
 
-_REMOVE_MEMBER = _LIB + """
+_REMOVE_MEMBER = (
+    _LIB
+    + """
 local out = {}
 local flat = redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do
@@ -125,10 +139,13 @@ if #out > 0 then redis.call('HDEL', KEYS[1], unpack(out)) end
 redis.call('HDEL', KEYS[2], ARGV[2])
 return out
 """
+)
 
 # One dead process at a time, atomically, so two survivors reaping at once report each
 # member once. ARGV: hb prefix, dead pid, room key prefix, ':sockets', ':members'.
-_REAP = _LIB + """
+_REAP = (
+    _LIB
+    + """
 local dead = ARGV[2]
 if alive(dead) then return {} end
 local out = {}
@@ -167,6 +184,7 @@ redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[1], dead)
 return out
 """
+)
 
 
 UNREADABLE = "Someone"  # a pseudonym sealed under a secret key this process does not have yet
@@ -183,8 +201,13 @@ class RedisPresence:
     PROCESSES = key("presence", "processes")  # set of process ids that may hold sockets
 
     def __init__(
-        self, client: aioredis.Redis, *, seal_keys: Sequence[bytes], process_id: str | None = None,
-        ttl_ms: int = 15_000, interval_s: float = 5.0,
+        self,
+        client: aioredis.Redis,
+        *,
+        seal_keys: Sequence[bytes],
+        process_id: str | None = None,
+        ttl_ms: int = 15_000,
+        interval_s: float = 5.0,
     ) -> None:
         """``seal_keys``: 32-byte keys, newest first; pseudonyms are stored sealed under the first."""
         if not seal_keys:
@@ -281,9 +304,16 @@ class RedisPresence:
     async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
         result = await self._join(
             keys=[self._sockets(room_id), self._members(room_id), self._proc_rooms(self.process_id)],
-            args=[self.HEARTBEAT_PREFIX, sid, member.id, self.process_id, int(member.role),
-                  self._seal(room_id, member),
-                  "" if capacity is None else capacity, room_id],
+            args=[
+                self.HEARTBEAT_PREFIX,
+                sid,
+                member.id,
+                self.process_id,
+                int(member.role),
+                self._seal(room_id, member),
+                "" if capacity is None else capacity,
+                room_id,
+            ],
         )
         if int(result) < 0:
             raise RoomFull()
@@ -306,9 +336,7 @@ class RedisPresence:
 
     @guarded
     async def members(self, room_id: str) -> list[Member]:
-        flat = await self._live(
-            keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX]
-        )
+        flat = await self._live(keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX])
         found = [self._member(room_id, flat[i], flat[i + 1]) for i in range(0, len(flat), 2) if flat[i + 1]]
         # Oldest first join first, like the in-memory presence.
         return [m for _, m in sorted(found, key=lambda jm: (jm[0], jm[1].id))]

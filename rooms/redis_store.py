@@ -183,18 +183,32 @@ return 0
 
 def _room_fields(room: Room) -> list[str | int]:
     return [
-        "name", room.name, "topic", room.topic, "message_ttl_s", room.message_ttl_s,
-        "slow_mode_s", room.slow_mode_s, "locked", int(room.locked),
-        "capacity", "" if room.capacity is None else room.capacity,
+        "name",
+        room.name,
+        "topic",
+        room.topic,
+        "message_ttl_s",
+        room.message_ttl_s,
+        "slow_mode_s",
+        room.slow_mode_s,
+        "locked",
+        int(room.locked),
+        "capacity",
+        "" if room.capacity is None else room.capacity,
     ]
 
 
 def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
     f = {text(k): text(v) for k, v in raw.items()}
     return Room(
-        id=room_id, name=f["name"], topic=f["topic"], message_ttl_s=int(f["message_ttl_s"]),
-        slow_mode_s=int(f["slow_mode_s"]), locked=f["locked"] == "1",
-        capacity=None if f["capacity"] == "" else int(f["capacity"]), created_at=int(f["created_at"]),
+        id=room_id,
+        name=f["name"],
+        topic=f["topic"],
+        message_ttl_s=int(f["message_ttl_s"]),
+        slow_mode_s=int(f["slow_mode_s"]),
+        locked=f["locked"] == "1",
+        capacity=None if f["capacity"] == "" else int(f["capacity"]),
+        created_at=int(f["created_at"]),
     )
 
 
@@ -260,8 +274,17 @@ class RedisRoomStore:
     async def delete_room(self, room_id: str) -> bool:
         k = functools.partial(self._k, room_id)
         existed = await self._delete_room(
-            keys=[k(), self.ROOMS, k("msgs"), k("expiry"), k("keys"), k("key-destroy"), k("members"),
-                  k("slow"), self.LIVE],
+            keys=[
+                k(),
+                self.ROOMS,
+                k("msgs"),
+                k("expiry"),
+                k("keys"),
+                k("key-destroy"),
+                k("members"),
+                k("slow"),
+                self.LIVE,
+            ],
             args=[room_id, self._msg_prefix(room_id)],
         )
         return bool(existed)
@@ -272,8 +295,7 @@ class RedisRoomStore:
     async def add_message(self, msg: SealedMessage) -> None:
         name = self._k(msg.room, "msg", msg.id)
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(name, mapping={"ts": msg.ts, "expires_at": msg.expires_at, "epoch": msg.epoch,
-                                     "blob": msg.blob})
+            pipe.hset(name, mapping={"ts": msg.ts, "expires_at": msg.expires_at, "epoch": msg.epoch, "blob": msg.blob})
             # The body vanishes on its own at expires_at even if no purge ever runs.
             pipe.pexpireat(name, msg.expires_at)
             pipe.zadd(self._k(msg.room, "msgs"), {msg.id: msg.ts})
@@ -396,7 +418,8 @@ class RedisRoomStore:
     @guarded
     async def record_member(self, record: MemberRecord) -> None:
         await self.r.hset(
-            self._k(record.room_id, "members"), record.member_id,
+            self._k(record.room_id, "members"),
+            record.member_id,
             orjson.dumps([int(record.role), record.staff_name]),
         )
 

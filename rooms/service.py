@@ -217,8 +217,13 @@ class RoomService:
             if wait:
                 raise SlowMode(wait)
         msg = Message(
-            id=self._next_id(now), room=room.id, author=author, text=clean, ts=now,
-            expires_at=now + room.message_ttl_s * 1000, client_id=client_id,
+            id=self._next_id(now),
+            room=room.id,
+            author=author,
+            text=clean,
+            ts=now,
+            expires_at=now + room.message_ttl_s * 1000,
+            client_id=client_id,
         )
         await self.store.add_message(await self.vault.seal(msg))
         if not identity.is_staff:
@@ -265,4 +270,3 @@ class RoomService:
         self.vault.prune(now)
         self.limiter.prune()
         return counts
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from rooms.errors import Conflict
 from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
@@ -37,20 +38,29 @@ _ROOM_COLS = "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, cre
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
 
 
-def _room(row: tuple[object, ...]) -> Room:
+def _room(row: tuple[Any, ...]) -> Room:
     id_, name, topic, ttl, slow, locked, capacity, created = row
     return Room(
-        id=str(id_), name=str(name), topic=str(topic), message_ttl_s=int(ttl),  # type: ignore[call-overload]
-        slow_mode_s=int(slow), locked=bool(locked), created_at=int(created),  # type: ignore[call-overload]
-        capacity=None if capacity is None else int(capacity),  # type: ignore[call-overload]
+        id=str(id_),
+        name=str(name),
+        topic=str(topic),
+        message_ttl_s=int(ttl),
+        slow_mode_s=int(slow),
+        locked=bool(locked),
+        created_at=int(created),
+        capacity=None if capacity is None else int(capacity),
     )
 
 
-def _msg(row: tuple[object, ...]) -> SealedMessage:
+def _msg(row: tuple[Any, ...]) -> SealedMessage:
     room, id_, ts, exp, epoch, blob = row
     return SealedMessage(
-        room=str(room), id=str(id_), ts=int(ts), expires_at=int(exp),  # type: ignore[call-overload]
-        epoch=int(epoch), blob=bytes(blob),  # type: ignore[call-overload]
+        room=str(room),
+        id=str(id_),
+        ts=int(ts),
+        expires_at=int(exp),
+        epoch=int(epoch),
+        blob=bytes(blob),
     )
 
 
@@ -69,8 +79,16 @@ class SqliteRoomStore:
             try:
                 c.execute(
                     f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?)",  # noqa: S608
-                    (room.id, room.name, room.topic, room.message_ttl_s, room.slow_mode_s,
-                     int(room.locked), room.capacity, room.created_at),
+                    (
+                        room.id,
+                        room.name,
+                        room.topic,
+                        room.message_ttl_s,
+                        room.slow_mode_s,
+                        int(room.locked),
+                        room.capacity,
+                        room.created_at,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"A room with id {room.id!r} already exists.") from None
@@ -93,8 +111,7 @@ class SqliteRoomStore:
         await self.db.run(
             lambda c: c.execute(
                 "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=? WHERE id=?",
-                (room.name, room.topic, room.message_ttl_s, room.slow_mode_s, int(room.locked),
-                 room.capacity, room.id),
+                (room.name, room.topic, room.message_ttl_s, room.slow_mode_s, int(room.locked), room.capacity, room.id),
             )
         )
 
@@ -175,11 +192,13 @@ class SqliteRoomStore:
 
     async def extend_key(self, room_id: str, epoch: int, destroy_after: int) -> bool:
         return await self.db.run(
-            lambda c: c.execute(
-                "UPDATE room_keys SET destroy_after=MAX(destroy_after, ?) WHERE room=? AND epoch=?",
-                (destroy_after, room_id, epoch),
-            ).rowcount
-            > 0
+            lambda c: (
+                c.execute(
+                    "UPDATE room_keys SET destroy_after=MAX(destroy_after, ?) WHERE room=? AND epoch=?",
+                    (destroy_after, room_id, epoch),
+                ).rowcount
+                > 0
+            )
         )
 
     async def all_keys(self) -> list[RoomKey]:
@@ -190,9 +209,7 @@ class SqliteRoomStore:
 
     async def replace_wrapped(self, room_id: str, epoch: int, wrapped: bytes) -> None:
         await self.db.run(
-            lambda c: c.execute(
-                "UPDATE room_keys SET wrapped=? WHERE room=? AND epoch=?", (wrapped, room_id, epoch)
-            )
+            lambda c: c.execute("UPDATE room_keys SET wrapped=? WHERE room=? AND epoch=?", (wrapped, room_id, epoch))
         )
 
     async def purge(self, *, now_ms: int) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Normalisation and limits of user text (PROTOCOL.md precise rule 7)."""
+"""Normalisation and limits of user text (docs/PROTOCOL.md precise rule 7)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from rooms.errors import Invalid
 MAX_TEXT = 2000
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # Category Cc except tab and newline, plus the bidi embedding/isolate controls.
-_STRIP = re.compile(
-    "[" + "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n") + "\x7f-\x9f" + _BIDI + "]"
-)
+_STRIP = re.compile("[" + "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n") + "\x7f-\x9f" + _BIDI + "]")
 
 
 def clean_text(raw: object, *, field: str = "text", max_len: int = MAX_TEXT, min_len: int = 1) -> str:

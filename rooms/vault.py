@@ -86,8 +86,13 @@ class MessageVault:
             )
             author_id, pseudonym, role = data["a"]
             return Message(
-                id=sealed.id, room=sealed.room, author=Member(author_id, pseudonym, Role(role)),
-                text=data["t"], ts=sealed.ts, expires_at=sealed.expires_at, client_id=data.get("c"),
+                id=sealed.id,
+                room=sealed.room,
+                author=Member(author_id, pseudonym, Role(role)),
+                text=data["t"],
+                ts=sealed.ts,
+                expires_at=sealed.expires_at,
+                client_id=data.get("c"),
             )
         except (SealError, ValueError, KeyError, TypeError):
             log.warning("room=%s message=%s event=unseal_failed", sealed.room, sealed.id)

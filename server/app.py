@@ -45,7 +45,8 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
     if config.redis_url is not None:
         # JSON over Redis pub/sub; connects lazily, so create_app does no I/O.
         manager = DirectRedisManager(
-            config.redis_url, channel="hearth-socketio",
+            config.redis_url,
+            channel="hearth-socketio",
             redis_options={"socket_connect_timeout": 2, "socket_timeout": 2},
         )
     return HearthSocketServer(

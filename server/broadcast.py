@@ -42,9 +42,9 @@ def _idle_transport(sock: async_socket.AsyncSocket) -> asyncio.WriteTransport | 
     if ws is None or not sock.upgraded or sock.upgrading or sock.closed:
         return None
     queue = sock.queue
-    if not queue.empty() or not queue._getters:  # noqa: SLF001 - the writer is waiting in get()
+    if not queue.empty() or not queue._getters:
         return None
-    writer = ws._writer  # noqa: SLF001
+    writer = ws._writer
     transport = None if writer is None else writer.transport
     if transport is None or transport.is_closing() or transport.get_write_buffer_size():
         return None
@@ -63,12 +63,18 @@ class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
     """
 
     async def emit(
-        self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
-        callback: Any = None, to: Any = None, **kwargs: Any,
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
     ) -> None:
         if callback is not None:
-            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
-                               **kwargs)
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
             return
         room = to or room
         if namespace not in self.rooms:
@@ -122,8 +128,9 @@ class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: igno
                 async for message in self.pubsub.listen():
                     yield message
             except Exception as exc:  # redis-py raises several kinds here; all mean "reconnect"
-                log.warning("event=socketio_listen code=unavailable retry_in_s=%.1f error=%s", delay,
-                            type(exc).__name__)
+                log.warning(
+                    "event=socketio_listen code=unavailable retry_in_s=%.1f error=%s", delay, type(exc).__name__
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
@@ -172,7 +179,7 @@ def install_transport_tweaks() -> None:
     it saves bytes (Node's ``ws`` leaves it off by default for the same reason).
     """
     async_socket.AsyncSocket.poll = _poll
-    aiohttp_driver._async["websocket"] = _TrackedWebSocket  # noqa: SLF001
+    aiohttp_driver._async["websocket"] = _TrackedWebSocket
 
 
 class _TrackedWebSocket(aiohttp_driver.WebSocket):  # type: ignore[misc]

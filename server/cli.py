@@ -70,8 +70,13 @@ def serve(config: Config) -> int:
     print(f"Hearth is listening on {where} (store: {store})", flush=True)
     try:
         web.run_app(
-            app, host=config.host, port=config.port, access_log_format=ACCESS_LOG_FORMAT, print=None,
-            shutdown_timeout=5.0, loop=loop,
+            app,
+            host=config.host,
+            port=config.port,
+            access_log_format=ACCESS_LOG_FORMAT,
+            print=None,
+            shutdown_timeout=5.0,
+            loop=loop,
         )
     except OSError as exc:
         print(f"hearth: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)

@@ -236,8 +236,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8",
-                        headers={"Cache-Control": "no-store"})
+    return web.Response(
+        body=metrics.render(), content_type="text/plain", charset="utf-8", headers={"Cache-Control": "no-store"}
+    )
 
 
 def page(name: str) -> Handler:

@@ -11,7 +11,10 @@ ROOMS = Gauge("hearth_rooms", "Rooms that exist", registry=REGISTRY)
 MESSAGES = Counter("hearth_messages_sent_total", "Messages accepted by this process", registry=REGISTRY)
 ACKS = Counter("hearth_acks_total", "Acks answered, by event and code", ["event", "code"], registry=REGISTRY)
 LATENCY = Histogram(
-    "hearth_event_seconds", "Time to handle a client event", ["event"], registry=REGISTRY,
+    "hearth_event_seconds",
+    "Time to handle a client event",
+    ["event"],
+    registry=REGISTRY,
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", registry=REGISTRY)

@@ -115,22 +115,43 @@ async def open_services(config: Config, clock: Clock) -> Services:
     guards = ModerationGuards(mod_store, clock)
     vault = MessageVault(keyring, room_store, clock, epoch_ms=config.key_epoch_s * 1000)
     rooms = RoomService(
-        store=room_store, presence=presence, vault=vault, member_ids=member_ids, clock=clock, guards=guards,
+        store=room_store,
+        presence=presence,
+        vault=vault,
+        member_ids=member_ids,
+        clock=clock,
+        guards=guards,
         limiter=TokenBucket(clock, burst=5, refill_ms=2000),
     )
     mod = Moderation(mod_store, rooms, clock, keyring, flag_retention_ms=config.flag_retention_days * 86_400_000)
     auth = Auth(
-        TokenSigner(config.secret.keys), mod_store, clock,
-        peer_ttl_s=config.peer_token_days * 86400, staff_ttl_s=config.staff_token_hours * 3600,
+        TokenSigner(config.secret.keys),
+        mod_store,
+        clock,
+        peer_ttl_s=config.peer_token_days * 86400,
+        staff_ttl_s=config.staff_token_hours * 3600,
     )
     ip_limiter = IpLimiter(
         clock,
-        {"session": config.sessions_per_ip_per_min, "login": config.logins_per_ip_per_min,
-         "connect": config.connects_per_ip_per_min},
+        {
+            "session": config.sessions_per_ip_per_min,
+            "login": config.logins_per_ip_per_min,
+            "connect": config.connects_per_ip_per_min,
+        },
         enabled=config.ip_limits,
     )
     return Services(
-        config=config, clock=clock, keyring=keyring, auth=auth, rooms=rooms, mod=mod, room_store=room_store,
-        mod_store=mod_store, presence=presence, guards=guards, login_limiter=LoginLimiter(clock), ip_limiter=ip_limiter,
+        config=config,
+        clock=clock,
+        keyring=keyring,
+        auth=auth,
+        rooms=rooms,
+        mod=mod,
+        room_store=room_store,
+        mod_store=mod_store,
+        presence=presence,
+        guards=guards,
+        login_limiter=LoginLimiter(clock),
+        ip_limiter=ip_limiter,
         closers=closers,
     )

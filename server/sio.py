@@ -94,7 +94,8 @@ class SocketHandlers:
             await self.sio.leave_room(sid, wire.staff_channel(room_id))
         if sids:
             await self.sio.emit(
-                "member:left", {"room": room_id, "member_id": member_id, "reason": "removed"},
+                "member:left",
+                {"room": room_id, "member_id": member_id, "reason": "removed"},
                 room=wire.channel(room_id),
             )
 
@@ -126,7 +127,8 @@ class SocketHandlers:
         """Report members whose only sockets were on a process that died without saying goodbye."""
         for room_id, member_id in await self.svc.presence.reap():
             await self.sio.emit(
-                "member:left", {"room": room_id, "member_id": member_id, "reason": "disconnected"},
+                "member:left",
+                {"room": room_id, "member_id": member_id, "reason": "disconnected"},
                 room=wire.channel(room_id),
             )
 
@@ -135,8 +137,11 @@ class SocketHandlers:
 
     async def shutdown(self) -> None:
         """SIGTERM: tell every local socket why it is being closed, then close it."""
-        notice = {"code": "unavailable", "message": "The server is restarting; reconnect shortly.",
-                  "retry_after_ms": 1000}
+        notice = {
+            "code": "unavailable",
+            "message": "The server is restarting; reconnect shortly.",
+            "retry_after_ms": 1000,
+        }
         for sid in list(self.conns):
             try:
                 await self.sio.emit("server:closing", notice, to=sid, ignore_queue=True)
@@ -181,8 +186,10 @@ class SocketHandlers:
                 try:
                     if await svc.rooms.leave(room_id, member.id, sid):
                         await sio.emit(
-                            "member:left", {"room": room_id, "member_id": member.id, "reason": "disconnected"},
-                            room=wire.channel(room_id), skip_sid=sid,
+                            "member:left",
+                            {"room": room_id, "member_id": member.id, "reason": "disconnected"},
+                            room=wire.channel(room_id),
+                            skip_sid=sid,
                         )
                 except HearthError:
                     log.warning("event=disconnect sid=%s room=%s code=presence_cleanup_failed", sid, room_id)
@@ -207,7 +214,8 @@ class SocketHandlers:
                 await sio.enter_room(sid, wire.staff_channel(room_id))
             if result.first_socket and not already:
                 await sio.emit(
-                    "member:joined", {"room": room_id, "member": wire.member(result.you)},
+                    "member:joined",
+                    {"room": room_id, "member": wire.member(result.you)},
                     room=wire.channel(room_id),
                 )
             mute = await svc.guards.current_mute(room_id, result.you.id)
@@ -228,7 +236,8 @@ class SocketHandlers:
             await sio.leave_room(sid, wire.staff_channel(room_id))
             if await svc.rooms.leave(room_id, member.id, sid):
                 await sio.emit(
-                    "member:left", {"room": room_id, "member_id": member.id, "reason": "left"},
+                    "member:left",
+                    {"room": room_id, "member_id": member.id, "reason": "left"},
                     room=wire.channel(room_id),
                 )
             return {}
@@ -264,7 +273,11 @@ class SocketHandlers:
         async def mod_mute(sid: str, data: object) -> dict[str, Any]:
             req = wire.payload(data)
             result = await mute_cmd.mute(
-                svc.mod, self._conn(sid).identity, req.get("room"), req.get("member"), req.get("duration_s"),
+                svc.mod,
+                self._conn(sid).identity,
+                req.get("room"),
+                req.get("member"),
+                req.get("duration_s"),
                 req.get("reason"),
             )
             await sio.emit(
@@ -289,11 +302,16 @@ class SocketHandlers:
         async def mod_remove(sid: str, data: object) -> dict[str, Any]:
             req = wire.payload(data)
             result = await remove_cmd.remove(
-                svc.mod, self._conn(sid).identity, req.get("room"), req.get("member"), req.get("ban_s"),
+                svc.mod,
+                self._conn(sid).identity,
+                req.get("room"),
+                req.get("member"),
+                req.get("ban_s"),
                 req.get("reason"),
             )
             await self.kick(
-                result.room, result.member_id,
+                result.room,
+                result.member_id,
                 {"room": result.room, "reason": result.reason or "removed", "banned_until": result.banned_until},
             )
             return {"banned_until": result.banned_until}
@@ -306,7 +324,8 @@ class SocketHandlers:
                 svc.mod, self._conn(sid).identity, req.get("room"), req.get("message_id"), req.get("reason")
             )
             await sio.emit(
-                "message:deleted", {"room": result.room, "message_id": result.message_id},
+                "message:deleted",
+                {"room": result.room, "message_id": result.message_id},
                 room=wire.channel(result.room),
             )
             return {}

@@ -1,4 +1,4 @@
-"""JSON shapes of the wire objects (PROTOCOL.md "Objects") and payload parsing."""
+"""JSON shapes of the wire objects (docs/PROTOCOL.md "Objects") and payload parsing."""
 
 from __future__ import annotations
 
@@ -25,8 +25,14 @@ ADMINS = "admins"
 
 def room(r: Room, members: int) -> dict[str, Any]:
     return {
-        "id": r.id, "name": r.name, "topic": r.topic, "message_ttl_s": r.message_ttl_s,
-        "slow_mode_s": r.slow_mode_s, "locked": r.locked, "capacity": r.capacity, "members": members,
+        "id": r.id,
+        "name": r.name,
+        "topic": r.topic,
+        "message_ttl_s": r.message_ttl_s,
+        "slow_mode_s": r.slow_mode_s,
+        "locked": r.locked,
+        "capacity": r.capacity,
+        "members": members,
     }
 
 
@@ -36,8 +42,13 @@ def member(m: Member) -> dict[str, Any]:
 
 def message(m: Message) -> dict[str, Any]:
     return {
-        "id": m.id, "room": m.room, "author": member(m.author), "text": m.text, "ts": m.ts,
-        "expires_at": m.expires_at, "client_id": m.client_id,
+        "id": m.id,
+        "room": m.room,
+        "author": member(m.author),
+        "text": m.text,
+        "ts": m.ts,
+        "expires_at": m.expires_at,
+        "client_id": m.client_id,
     }
 
 
@@ -47,9 +58,15 @@ def resolution(r: Resolution | None) -> dict[str, Any] | None:
 
 def flag(f: Flag) -> dict[str, Any]:
     return {
-        "id": f.id, "room": f.room, "message": None if f.message is None else message(f.message),
-        "context": [message(m) for m in f.context], "reason": f.reason, "reporter": f.reporter,
-        "author": f.author_id, "created_at": f.created_at, "status": f.status,
+        "id": f.id,
+        "room": f.room,
+        "message": None if f.message is None else message(f.message),
+        "context": [message(m) for m in f.context],
+        "reason": f.reason,
+        "reporter": f.reporter,
+        "author": f.author_id,
+        "created_at": f.created_at,
+        "status": f.status,
         "resolution": resolution(f.resolution),
     }
 

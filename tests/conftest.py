@@ -57,9 +57,21 @@ class RedisProcess:
         assert binary, "redis-server is not installed: run `make test`, which installs it"
         aof = ["yes", "--appendfsync", "always"] if self.appendonly else ["no"]
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", *aof,
-             "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                *aof,
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
@@ -94,8 +106,11 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def make_config(tmp_path: Path, redis_url: str | None = None, **changes: Any) -> Config:
     base = Config(
-        data_dir=tmp_path, redis_url=redis_url, secret=Secret((TEST_KEY,)),
-        admin_password=Password(ADMIN_PASSWORD), ip_limits=False,
+        data_dir=tmp_path,
+        redis_url=redis_url,
+        secret=Secret((TEST_KEY,)),
+        admin_password=Password(ADMIN_PASSWORD),
+        ip_limits=False,
     )
     return base.replace(**changes) if changes else base
 
@@ -163,8 +178,9 @@ class Server:
         return body
 
 
-async def http(base: str, method: str, path: str, body: Any = None, token: str | None = None,
-               headers: dict[str, str] | None = None) -> tuple[int, Any]:
+async def http(
+    base: str, method: str, path: str, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     hdrs = dict(headers or {})
     if token:
         hdrs["Authorization"] = f"Bearer {token}"
@@ -247,8 +263,9 @@ async def open_client(url: str, token: str | None, clients: list[Client]) -> Cli
         client._record(event, data)
 
     clients.append(client)
-    await sio.connect(url, auth={"token": token} if token is not None else None, transports=["websocket"],
-                      wait_timeout=5)
+    await sio.connect(
+        url, auth={"token": token} if token is not None else None, transports=["websocket"], wait_timeout=5
+    )
     return client
 
 

@@ -1,5 +1,5 @@
 /* Hearth chat page. Plain browser JavaScript, no build step.
- * Wire contract: docs PROTOCOL.md (events, acks, error codes, objects).
+ * Wire contract: docs/PROTOCOL.md (events, acks, error codes, objects).
  * All user text goes into the page through textContent (Hearth.el "text" / string children). */
 "use strict";
 

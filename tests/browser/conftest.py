@@ -71,7 +71,7 @@ class Hearth:
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local test server)
+            with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read()
         except urllib.error.HTTPError as e:
             raw = e.read()
@@ -99,9 +99,7 @@ class Hearth:
     def create_staff(self, name: str, role: str = "facilitator") -> str:
         """Create a staff account; returns its password."""
         password = secrets.token_urlsafe(16)
-        self.api(
-            "POST", "/api/admin/staff", {"name": name, "role": role, "password": password}, self.admin_token
-        )
+        self.api("POST", "/api/admin/staff", {"name": name, "role": role, "password": password}, self.admin_token)
         return password
 
 
@@ -111,11 +109,10 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) 
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(
-                f"server exited with {proc.returncode} during start-up:\n"
-                f"{log_path.read_text(errors='replace')[-4000:]}"
+                f"server exited with {proc.returncode} during start-up:\n{log_path.read_text(errors='replace')[-4000:]}"
             )
         try:
-            with urllib.request.urlopen(base_url + "/healthz", timeout=1) as response:  # noqa: S310
+            with urllib.request.urlopen(base_url + "/healthz", timeout=1) as response:
                 if response.status == 200:
                     return
                 last_error = f"HTTP {response.status}"
@@ -206,9 +203,7 @@ def new_page(browser: Any, hearth: Hearth) -> Iterator[Callable[..., Any]]:
         viewport: dict[str, int] | None = None,
         before_goto: Callable[[Any], None] | None = None,
     ) -> Any:
-        context = browser.new_context(
-            base_url=hearth.base_url, viewport=viewport or {"width": 1200, "height": 900}
-        )
+        context = browser.new_context(base_url=hearth.base_url, viewport=viewport or {"width": 1200, "height": 900})
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

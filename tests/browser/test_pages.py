@@ -53,9 +53,7 @@ def _message(page: Any, text: str) -> Any:
 
 
 def _member(page: Any, pseudonym: str) -> Any:
-    return page.locator("#members [data-member-id]").filter(
-        has=page.locator(".member-name", has_text=pseudonym)
-    )
+    return page.locator("#members [data-member-id]").filter(has=page.locator(".member-name", has_text=pseudonym))
 
 
 def _staff_sign_in(page: Any, name: str, password: str, role: str) -> None:

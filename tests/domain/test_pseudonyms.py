@@ -10,8 +10,20 @@ import rooms.pseudonyms as pseudonyms
 from rooms.errors import Invalid
 from rooms.pseudonyms import DENYLIST, poses_as_staff, random_pseudonym, validate_pseudonym, validate_staff_name
 
-BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f",
-        "\u061c"]
+BIDI = [
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200e",
+    "\u200f",
+    "\u061c",
+]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 
 
@@ -56,9 +68,33 @@ def test_valid_pseudonyms_come_back_nfc_and_trimmed(raw: str, expected: str) -> 
 
 
 STAFF_LOOKALIKES = [
-    "Adm1n", "ADMIN", "\uff21dmin", "ad min", "staff_2", "Admins", "moderator7", "Hearth", "SYSTEM", "fac1l1tator",
-    "\u0455taff", "h3arth", "a.d.m.i.n", "the admin", "Mod", "mods", "Mod 2", "administrator", "Administrators",
-    "Sta ff", "sy5tem", "m0d", "Facilitator", "faci-litator", "Hearth 42", "staffs", "moderator_99",
+    "Adm1n",
+    "ADMIN",
+    "\uff21dmin",
+    "ad min",
+    "staff_2",
+    "Admins",
+    "moderator7",
+    "Hearth",
+    "SYSTEM",
+    "fac1l1tator",
+    "\u0455taff",
+    "h3arth",
+    "a.d.m.i.n",
+    "the admin",
+    "Mod",
+    "mods",
+    "Mod 2",
+    "administrator",
+    "Administrators",
+    "Sta ff",
+    "sy5tem",
+    "m0d",
+    "Facilitator",
+    "faci-litator",
+    "Hearth 42",
+    "staffs",
+    "moderator_99",
     "\u0391D\u039c\u0399N",  # Greek capitals
     "\u0430dmin",  # Cyrillic a
     "adm\u0131n",  # dotless i
@@ -76,8 +112,24 @@ def test_staff_impersonation_refused(raw: str) -> None:
     _refused(raw, "^Pseudonym may not pose as staff\\.$")
 
 
-@pytest.mark.parametrize("raw", ["Badminton", "Staffordshire", "River Otter", "Moderate Mind", "Modo", "Amin",
-                                 "Heart", "Earth", "Stuff", "Adam", "Dom", "Maud", "Fern"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Badminton",
+        "Staffordshire",
+        "River Otter",
+        "Moderate Mind",
+        "Modo",
+        "Amin",
+        "Heart",
+        "Earth",
+        "Stuff",
+        "Adam",
+        "Dom",
+        "Maud",
+        "Fern",
+    ],
+)
 def test_ordinary_names_do_not_pose_as_staff(raw: str) -> None:
     assert not poses_as_staff(raw)
 
@@ -109,9 +161,20 @@ def test_control_and_format_characters_refused(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["smile \U0001f600", "heart \u2764", "a<b>", "semi;colon", "at@home", "dollar$", "it's", "slash/name", "plus+",
-     "no\u00a0break", "a\u0301\u0301\u0301",  # a combining mark is not a letter
-     "\U000f0000pua"],
+    [
+        "smile \U0001f600",
+        "heart \u2764",
+        "a<b>",
+        "semi;colon",
+        "at@home",
+        "dollar$",
+        "it's",
+        "slash/name",
+        "plus+",
+        "no\u00a0break",
+        "a\u0301\u0301\u0301",  # a combining mark is not a letter
+        "\U000f0000pua",
+    ],
 )
 def test_character_rule(raw: str) -> None:
     _refused(raw, "^Pseudonym may contain only letters, digits, spaces, '-', '_' and '\\.'\\.$")
@@ -122,8 +185,9 @@ def test_staff_names(name: str) -> None:
     assert validate_staff_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["F", "Fran", "fran!", "x" * 33, "", None, 7, "fr an", "fr\u00e4n", " fran",
-                                  "fran\n", "\uff46ran"])
+@pytest.mark.parametrize(
+    "name", ["F", "Fran", "fran!", "x" * 33, "", None, 7, "fr an", "fr\u00e4n", " fran", "fran\n", "\uff46ran"]
+)
 def test_bad_staff_names(name: object) -> None:
     with pytest.raises(Invalid) as info:
         validate_staff_name(name)
@@ -158,8 +222,17 @@ def _feed(monkeypatch: pytest.MonkeyPatch, picks: list[list[str]]) -> None:
 
 
 def test_random_pseudonym_skips_unsuitable_words(monkeypatch: pytest.MonkeyPatch) -> None:
-    _feed(monkeypatch, [["sexy", "otter"], ["calm", "rat"], ["three", "word", "name"], ["pink", "half-moon"],
-                        ["staff", "admin"], ["quiet", "heron"]])
+    _feed(
+        monkeypatch,
+        [
+            ["sexy", "otter"],
+            ["calm", "rat"],
+            ["three", "word", "name"],
+            ["pink", "half-moon"],
+            ["staff", "admin"],
+            ["quiet", "heron"],
+        ],
+    )
     assert random_pseudonym() == "Quiet Heron"
 
 

@@ -17,7 +17,7 @@ from rooms.text import clean_text
         ("a\x00b\x1bc\x7fd\x85e", "abcde"),
         ("keep\ttabs\nand lines", "keep\ttabs\nand lines"),
         ("\u202eevil\u2066x\u2069", "evilx"),
-        ("\U0001F469\u200d\U0001F4BB", "\U0001F469\u200d\U0001F4BB"),
+        ("\U0001f469\u200d\U0001f4bb", "\U0001f469\u200d\U0001f4bb"),
         ("x" * 2000, "x" * 2000),
     ],
 )

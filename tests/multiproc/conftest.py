@@ -47,7 +47,7 @@ def wait_healthy(url: str, timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
                 if resp.status == 200:
                     return
         except OSError:
@@ -68,13 +68,20 @@ class Cluster:
         port = free_port()
         log = self.tmp_path / f"hearth-{port}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARTH_", "REDIS_URL", "PORT"))}
-        env.update({
-            "REDIS_URL": self.redis.url, "HEARTH_SECRET_KEY": self.secret, "HEARTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "HEARTH_IP_LIMITS": "off", "HEARTH_DATA_DIR": str(self.tmp_path / "data"), **env_extra,
-        })
+        env.update(
+            {
+                "REDIS_URL": self.redis.url,
+                "HEARTH_SECRET_KEY": self.secret,
+                "HEARTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "HEARTH_IP_LIMITS": "off",
+                "HEARTH_DATA_DIR": str(self.tmp_path / "data"),
+                **env_extra,
+            }
+        )
         with log.open("wb") as fh:
-            proc = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port)], env=env,
-                                    stdout=fh, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT
+            )
         node = Hearth(f"http://127.0.0.1:{port}", proc, log)
         self.nodes.append(node)
         wait_healthy(node.url)

@@ -26,14 +26,24 @@ async def test_loadgen_delivers_every_message_exactly_once() -> None:
     try:
         await procs.wait_healthy(server, timeout=60)
         fleet = await loadgen.build_fleet(
-            [server.url], password, rooms=2, room_size=5, senders_per_room=1,
-            http=http, api_http=api_http, concurrency=8,
+            [server.url],
+            password,
+            rooms=2,
+            room_size=5,
+            senders_per_room=1,
+            http=http,
+            api_http=api_http,
+            concurrency=8,
         )
         assert len(fleet.conns) == 10
         assert len(fleet.senders) == 2
         step = await loadgen.run_step(
-            fleet, rate=20, duration=3.0, step=1,
-            watched=loadgen.Watched([server.pid]), drain_timeout=20.0,
+            fleet,
+            rate=20,
+            duration=3.0,
+            step=1,
+            watched=loadgen.Watched([server.pid]),
+            drain_timeout=20.0,
         )
         assert step["sent"] >= 50
         assert step["error_acks"] == 0, step["error_codes"]

@@ -156,7 +156,7 @@ async def test_text_is_normalised(server: Server, connect: Connect) -> None:
     assert (await a.send("circle", "x" * 2000))["ok"]
     too_long = await a.send("circle", "x" * 2001)
     assert too_long["error"]["code"] == "invalid"
-    zwj = "\U0001F469\u200d\U0001F4BB"
+    zwj = "\U0001f469\u200d\U0001f4bb"
     assert (await a.send("circle", zwj))["message"]["text"] == zwj
 
 

@@ -24,8 +24,9 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server", *args], env=env, input=stdin, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args], env=env, input=stdin, capture_output=True, text=True, timeout=TIMEOUT
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,8 +51,13 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, extra: dict[str, str]
 async def test_serves_then_exits_0_on_sigterm_and_keeps_a_generated_key(tmp_path: Path) -> None:
     port = free_port()
     env = _env(tmp_path, HEARTH_ADMIN_PASSWORD="bootstrap-password")
-    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + TIMEOUT

@@ -77,8 +77,14 @@ async def open_stores(kind: str, request: pytest.FixtureRequest, tmp_path: Path)
             bundle.closers.append(other.stop_heartbeat)
             return other
 
-        bundle = Stores("redis", RedisRoomStore(client), RedisModStore(client), presence, open_process,
-                        closers=[client.aclose, presence.stop_heartbeat])
+        bundle = Stores(
+            "redis",
+            RedisRoomStore(client),
+            RedisModStore(client),
+            presence,
+            open_process,
+            closers=[client.aclose, presence.stop_heartbeat],
+        )
     try:
         yield bundle
     finally:

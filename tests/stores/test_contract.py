@@ -20,11 +20,19 @@ def msg(room: str, n: int, ts: int, ttl: int = HOUR, epoch: int = 7) -> SealedMe
     return SealedMessage(room, f"m{n:04d}", ts, ts + ttl, epoch, b"\x00sealed\xff" + bytes([n % 256]))
 
 
-def flag(fid: str, now: int, *, message: str = "m1", reporter: str = "rep", room: str = "circle"
-         ) -> StoredFlag:
+def flag(fid: str, now: int, *, message: str = "m1", reporter: str = "rep", room: str = "circle") -> StoredFlag:
     return StoredFlag(
-        id=fid, room=room, message_id=message, author_id="author", reporter=reporter, reason="worried",
-        created_at=now, status="open", resolution=None, snapshot=b"\x01snap\x00", snapshot_key=b"\x02key\x00",
+        id=fid,
+        room=room,
+        message_id=message,
+        author_id="author",
+        reporter=reporter,
+        reason="worried",
+        created_at=now,
+        status="open",
+        resolution=None,
+        snapshot=b"\x01snap\x00",
+        snapshot_key=b"\x02key\x00",
     )
 
 
@@ -151,13 +159,18 @@ async def test_messages_before(stores: Stores, now: int) -> None:
     await s.add_message(msg("circle", 6, now + 4))
     anchor = msg("circle", 5, now + 3)
     assert [m.id for m in await s.messages_before("circle", anchor, now_ms=now, limit=10)] == [
-        "m0001", "m0002", "m0003", "m0004"
+        "m0001",
+        "m0002",
+        "m0003",
+        "m0004",
     ]
     two = await s.messages_before("circle", anchor, now_ms=now, limit=2)
     assert [m.id for m in two] == ["m0003", "m0004"]
     later = now + 1 + MINUTE
     assert [m.id for m in await s.messages_before("circle", anchor, now_ms=later, limit=3)] == [
-        "m0001", "m0003", "m0004"
+        "m0001",
+        "m0003",
+        "m0004",
     ]
     first = msg("circle", 1, now)
     assert await s.messages_before("circle", first, now_ms=now, limit=10) == []
@@ -208,7 +221,8 @@ async def test_keys_put_if_absent_get_extend_replace_all(stores: Stores, now: in
     assert await s.get_key("circle", 6) is None
     await s.put_key(RoomKey("other", 1, b"k-other", now + MINUTE))
     assert sorted(await s.all_keys(), key=lambda k: k.room) == [
-        RoomKey("circle", 5, b"rewrapped", now + 2 * HOUR), RoomKey("other", 1, b"k-other", now + MINUTE)
+        RoomKey("circle", 5, b"rewrapped", now + 2 * HOUR),
+        RoomKey("other", 1, b"k-other", now + MINUTE),
     ]
 
 

@@ -182,9 +182,13 @@ async def test_calls_raise_unavailable_while_redis_is_down_and_recover(private_r
         await presence.join("circle", peer("river"), "s1", capacity=None)
 
         private_redis.stop()
-        for call in (rooms.ping(), rooms.get_room("circle"), RedisModStore(client).list_staff(),
-                     presence.counts(["circle"]),
-                     presence.join("circle", peer("heron"), "s2", capacity=None)):
+        for call in (
+            rooms.ping(),
+            rooms.get_room("circle"),
+            RedisModStore(client).list_staff(),
+            presence.counts(["circle"]),
+            presence.join("circle", peer("heron"), "s2", capacity=None),
+        ):
             started = time.monotonic()
             with pytest.raises(Unavailable):
                 await call
@@ -210,8 +214,9 @@ async def test_open_redis_stores_fails_clearly_when_redis_is_unreachable(tmp_pat
         await open_redis_stores(config)
 
 
-async def test_open_redis_stores_starts_presence_and_closes_in_order(private_redis: RedisProcess,
-                                                                       tmp_path: Path) -> None:
+async def test_open_redis_stores_starts_presence_and_closes_in_order(
+    private_redis: RedisProcess, tmp_path: Path
+) -> None:
     from server.redis_backend import open_redis_stores
 
     config = make_config(tmp_path, private_redis.url)
