@@ -16,7 +16,6 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError
 from server import metrics
 from server.broadcast import DirectManager, DirectRedisManager, install_transport_tweaks
-from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
 from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
 from server.services import open_services
@@ -79,7 +78,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         svc = await open_services(config, clock)
         app[SERVICES] = svc
-        bus: Bus = LocalBus() if config.redis_url is None else RedisBus(config.redis_url)
+        bus = svc.stores.bus
         handlers = SocketHandlers(sio, svc, bus)
         handlers.register()
         await bus.start(handlers.on_control)
@@ -88,8 +87,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
         yield
-        await bus.aclose()
-        await svc.aclose()
+        await svc.aclose()  # the bus too
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()

@@ -86,18 +86,31 @@ class SocketHandlers:
         return conn, room_id, member
 
     async def kick(self, room_id: str, member_id: str, payload: dict[str, Any]) -> None:
-        """Take every socket of a member out of a room, on every process, and tell them why."""
+        """Take every socket of a member out of a room, on every process, and tell them why.
+
+        Every process holding one confirms over the control bus; without every confirmation this
+        raises Unavailable, so a moderator is never told a removal happened when it did not.
+        """
+        holders = await self.svc.presence.holders(room_id, member_id)
+        await self.bus.request({"op": "kick", "room": room_id, "member": member_id, "payload": payload}, to=holders)
         sids = await self.svc.presence.remove_member(room_id, member_id)
-        for sid in sids:
-            await self.sio.emit("room:removed", payload, to=sid)
-            await self.sio.leave_room(sid, wire.channel(room_id))
-            await self.sio.leave_room(sid, wire.staff_channel(room_id))
-        if sids:
+        if holders or sids:
             await self.sio.emit(
                 "member:left",
                 {"room": room_id, "member_id": member_id, "reason": "removed"},
                 room=wire.channel(room_id),
             )
+
+    async def _kick_here(self, room_id: str, member_id: str, payload: object) -> None:
+        """This process's part of a kick: its own sockets of the member leave the room."""
+        self.svc.presence.forget(room_id, member_id)
+        for sid, conn in list(self.conns.items()):
+            member = conn.rooms.get(room_id)
+            if member is not None and member.id == member_id:
+                del conn.rooms[room_id]
+                await self.sio.emit("room:removed", payload, to=sid, ignore_queue=True)
+                await self.sio.leave_room(sid, wire.channel(room_id))
+                await self.sio.leave_room(sid, wire.staff_channel(room_id))
 
     async def close_room(self, room_id: str) -> None:
         await self.room_changed(room_id)
@@ -116,7 +129,9 @@ class SocketHandlers:
         await self.bus.publish({"op": "room_changed", "room": room_id})
 
     async def on_control(self, message: dict[str, Any]) -> None:
-        if message.get("op") == "room_changed":
+        if message.get("op") == "kick":
+            await self._kick_here(str(message.get("room")), str(message.get("member")), message.get("payload"))
+        elif message.get("op") == "room_changed":
             self.svc.rooms.forget_room(str(message.get("room")))
         elif message.get("op") == "staff_removed":
             for sid, conn in list(self.conns.items()):
