@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -42,6 +43,11 @@ class JoinResult:
     members: list[Member]
     history: list[Message]
     first_socket: bool
+
+
+def sent_key(author_id: str, client_id: str) -> str:
+    """What makes a send idempotent: the author and their client id, hashed to a fixed-size key."""
+    return hashlib.sha256(f"{author_id}\x00{client_id}".encode()).hexdigest()[:32]
 
 
 def slugify(name: str) -> str:
@@ -203,6 +209,12 @@ class RoomService:
         if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
             raise Invalid("client_id must be a string of at most 64 characters.", field="client_id")
         author = self.member_for(identity, room.id)
+        # A resend under the same client id is answered with the message already stored.
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        if dedupe is not None:
+            earlier = await self.store.find_sent(room.id, dedupe, now_ms=self.clock.now_ms())
+            if earlier is not None:
+                return await self.find_message(room.id, earlier)
         bucket = (room.id, author.id)
         if not identity.is_staff:
             await self.guards.check_send(room, author.id)
@@ -225,7 +237,9 @@ class RoomService:
             expires_at=now + room.message_ttl_s * 1000,
             client_id=client_id,
         )
-        await self.store.add_message(await self.vault.seal(msg))
+        earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
+        if earlier is not None:  # a concurrent resend was stored first
+            return await self.find_message(room.id, earlier)
         if not identity.is_staff:
             self.limiter.spend(bucket)
         return msg

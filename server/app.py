@@ -82,11 +82,13 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         handlers = SocketHandlers(sio, svc, bus)
         handlers.register()
         await bus.start(handlers.on_control)
+        await handlers.delivery.start()
         app[SOCKETS] = handlers
         if config.admin_password is not None:
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
         yield
+        await handlers.delivery.aclose()
         await svc.aclose()  # the bus too
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from rooms.models import Identity, Member, Role
 from server import metrics, wire
 from server.acks import acked, error_ack
 from server.bus import Bus
+from server.delivery import Delivery
 from server.ip_limits import client_address
 from server.services import Services
 
@@ -60,6 +61,7 @@ class SocketHandlers:
         self.sio = sio
         self.svc = svc
         self.bus = bus
+        self.delivery = Delivery(sio, svc)
         self.conns: dict[str, Conn] = {}
 
     # helpers -------------------------------------------------------------
@@ -264,10 +266,9 @@ class SocketHandlers:
             conn, room_id, _ = self._joined(sid, req)
             room = await svc.rooms.get_room(room_id)
             msg = await svc.rooms.send(conn.identity, room, req.get("text"), req.get("client_id"))
-            body = wire.message(msg)
-            await sio.emit("message:new", body, room=wire.channel(room_id))
+            await self.delivery.sent(msg)
             metrics.MESSAGES.inc()
-            return {"message": body}
+            return {"message": wire.message(msg)}
 
         @sio.on("message:flag")  # type: ignore[untyped-decorator]
         @acked("message:flag")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crypto.keys import derive_key
 from moderation.store import ModStore
@@ -13,6 +14,9 @@ from rooms.presence import Presence
 from rooms.store import RoomStore
 from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from rooms.redis_feed import RedisFeed
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ class Stores:
     mod: ModStore
     presence: Presence
     bus: Bus
+    feed: RedisFeed | None = None  # Redis: every room's feed of stored messages (server/delivery.py reads it)
     closers: list[Closer] = field(default_factory=list)  # run in reverse order by aclose()
 
     async def aclose(self) -> None:
@@ -59,12 +64,13 @@ async def _open_sqlite(config: Config) -> Stores:
         await db.aclose()
         raise
     bus = LocalBus()
-    return Stores(room_store, mod_store, presence, bus, [db.aclose, presence.aclose, bus.aclose])
+    return Stores(room_store, mod_store, presence, bus, None, [db.aclose, presence.aclose, bus.aclose])
 
 
 async def _open_redis(config: Config) -> Stores:
     from moderation.redis_store import RedisModStore
     from rooms.redis_common import connect
+    from rooms.redis_feed import RedisFeed
     from rooms.redis_presence import RedisPresence
     from rooms.redis_store import RedisRoomStore
 
@@ -89,4 +95,5 @@ async def _open_redis(config: Config) -> Stores:
     bus = RedisBus(config.redis_url, process_id=presence.process_id, alive=presence.alive)
     # Closed in reverse: the bus stops listening, presence stops its heartbeat (and drops it),
     # then the client closes.
-    return Stores(room_store, RedisModStore(client), presence, bus, [client.aclose, presence.aclose, bus.aclose])
+    closers: list[Closer] = [client.aclose, presence.aclose, bus.aclose]
+    return Stores(room_store, RedisModStore(client), presence, bus, RedisFeed(client), closers)

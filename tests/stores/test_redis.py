@@ -298,7 +298,7 @@ async def test_every_key_written_is_in_the_documented_layout(redis_stores: Store
 
     rooms, mod, presence = redis_stores.rooms, redis_stores.mod, redis_stores.presence
     await rooms.create_room(Room("circle", "Circle", created_at=now))
-    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 7, b"sealed"))
+    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 7, b"sealed"), dedupe="d" * 32)
     await rooms.put_key(RoomKey("circle", 7, b"wrapped", now + 2 * HOUR))
     await rooms.record_member(MemberRecord("circle", "river", Role.PEER))
     await rooms.take_slow_mode("circle", "river", now_ms=now, window_ms=5000)
