@@ -44,15 +44,17 @@ async def test_every_acked_message_reaches_every_member_once_in_order(cluster: C
             c = await cluster.client(node, (await node.server().session())[0])
             await c.join("circle")
             receivers.append(c)
-    senders = [await cluster.client(a, await a.server().staff("fran")), await cluster.client(b, await b.server().staff("sam"))]
+    senders = [
+        await cluster.client(a, await a.server().staff("fran")),
+        await cluster.client(b, await b.server().staff("sam")),
+    ]
     for s in senders:
         await s.join("circle")
     acked: dict[str, list[str]] = {"a": [], "b": []}
     refused: list[str] = []
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(_send_until(stop, s, tag, acked[tag], refused)) for s, tag in zip(senders, "ab", strict=True)
-    ]
+    pairs = zip(senders, "ab", strict=True)
+    tasks = [asyncio.create_task(_send_until(stop, s, tag, acked[tag], refused)) for s, tag in pairs]
     await asyncio.sleep(1.5)
     cluster.redis.stop()
     await asyncio.sleep(3)
