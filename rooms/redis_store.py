@@ -13,7 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from rooms.errors import Conflict, Unavailable
-from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.models import Admission, MemberRecord, Role, Room, RoomKey, SealedMessage, Unattended
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -195,6 +195,16 @@ def _room_fields(room: Room) -> list[str | int]:
         int(room.locked),
         "capacity",
         "" if room.capacity is None else room.capacity,
+        "guidelines",
+        room.guidelines,
+        "guidelines_version",
+        room.guidelines_version,
+        "min_identity_age_s",
+        room.min_identity_age_s,
+        "admission",
+        room.admission.value,
+        "unattended",
+        room.unattended.value,
     ]
 
 
@@ -209,6 +219,12 @@ def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
         locked=f["locked"] == "1",
         capacity=None if f["capacity"] == "" else int(f["capacity"]),
         created_at=int(f["created_at"]),
+        # Version 1.1 fields: rooms written before them read as the defaults.
+        guidelines=f.get("guidelines", ""),
+        guidelines_version=int(f.get("guidelines_version", "0")),
+        min_identity_age_s=int(f.get("min_identity_age_s", "0")),
+        admission=Admission(f.get("admission", "open")),
+        unattended=Unattended(f.get("unattended", "open")),
     )
 
 
