@@ -11,10 +11,9 @@ import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-import socketio
-
 from rooms.models import Message, SealedMessage
 from server import wire
+from server.notify import Notifier
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -25,8 +24,8 @@ RECENT = 10_000  # embedded mode: ids already broadcast, so a resend is not broa
 
 
 class Delivery:
-    def __init__(self, sio: socketio.AsyncServer, svc: Services) -> None:
-        self.sio = sio
+    def __init__(self, notify: Notifier, svc: Services) -> None:
+        self.notify = notify
         self.svc = svc
         self.feed = svc.stores.feed
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -48,10 +47,10 @@ class Delivery:
         self._recent[msg.id] = None
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        await self.sio.emit("message:new", wire.message(msg), room=wire.channel(msg.room))
+        await self.notify.message_new(msg.room, wire.message(msg))
 
     def _hosted(self, room_id: str) -> bool:
-        return bool(self.sio.manager.rooms.get(NS, {}).get(wire.channel(room_id)))
+        return bool(self.notify.sio.manager.rooms.get(NS, {}).get(wire.channel(room_id)))
 
     async def _deliver(self, room_id: str, sealed: list[SealedMessage]) -> None:
         for s in sealed:
@@ -59,4 +58,4 @@ class Delivery:
             if msg is None:  # its key was destroyed: it expired
                 continue
             # Only to this process's sockets: every other process reads the same feed.
-            await self.sio.emit("message:new", wire.message(msg), room=wire.channel(room_id), ignore_queue=True)
+            await self.notify.message_new(room_id, wire.message(msg), here_only=True)
