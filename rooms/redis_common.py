@@ -43,7 +43,7 @@ def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]
 
 
 POOL_SIZE = 50  # connections per process (HEARTH_REDIS_POOL_SIZE); see docs/OPERATIONS.md
-POOL_TIMEOUT_S = 10.0  # how long a call waits for a free connection (a burst) before it is Unavailable
+POOL_TIMEOUT_S = 30.0  # how long a call may wait for a free connection in a burst (HEARTH_REDIS_POOL_TIMEOUT_S)
 
 
 def connect(url: str, *, pool_size: int = POOL_SIZE, pool_timeout_s: float = POOL_TIMEOUT_S) -> aioredis.Redis:

@@ -17,17 +17,19 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError
 from server import events, lifecycle, metrics
 from server.broadcast import DirectManager, DirectRedisManager, install_transport_tweaks
-from server.config import Config
+from server.config import Config, ConfigError
 from server.connections import Connections
 from server.control import Control
 from server.delivery import Delivery
 from server.events import HearthSocketServer
 from server.http_api import REALTIME, SERVICES, add_routes, cors_middleware, errors_middleware, security_headers
 from server.notify import Notifier
+from server.pubsub_seal import ChannelSeal
 from server.realtime import Realtime
 from server.services import open_services
 
 log = logging.getLogger(__name__)
+SOCKETIO_CHANNEL = "hearth-socketio"
 CONFIG = web.AppKey("config", Config)
 ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tf'  # no %a: client addresses are not logged
 
@@ -48,10 +50,13 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
     install_transport_tweaks()
     manager: socketio.AsyncManager = DirectManager()
     if config.redis_url is not None:
-        # JSON over Redis pub/sub; connects lazily, so create_app does no I/O.
+        if config.secret is None:
+            raise ConfigError("Redis mode needs HEARTH_SECRET_KEY.")
+        # Sealed JSON over Redis pub/sub; connects lazily, so create_app does no I/O.
         manager = DirectRedisManager(
             config.redis_url,
-            channel="hearth-socketio",
+            seal=ChannelSeal(config.secret.keys, SOCKETIO_CHANNEL),
+            channel=SOCKETIO_CHANNEL,
             redis_options={"socket_connect_timeout": 2, "socket_timeout": 2},
         )
     return HearthSocketServer(

@@ -15,6 +15,8 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as aiohttp_driver
 from socketio import packet
 
+from server.pubsub_seal import ChannelSeal, Rejected
+
 log = logging.getLogger(__name__)
 
 
@@ -113,7 +115,27 @@ class DirectManager(_DirectEmit):
 
 
 class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: ignore[misc]
-    """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
+    """Many processes: the Redis pub/sub manager, delivering locally through the direct path.
+
+    What it publishes is sealed and what it hears must open (server/pubsub_seal.py): a forged
+    or replayed emit, disconnect or room change is dropped and counted.
+    """
+
+    def __init__(self, url: str, *, seal: ChannelSeal, **options: Any) -> None:
+        super().__init__(url, **options)
+        self.seal = seal
+
+    async def _publish(self, data: Any) -> Any:
+        payload = self.json.dumps(data)
+        sealed = self.seal.seal(payload.encode() if isinstance(payload, str) else payload)
+        return await self.redis.publish(self.channel, sealed)
+
+    async def _listen(self) -> AsyncIterator[bytes]:
+        async for data in super()._listen():
+            try:
+                yield self.seal.open(data)
+            except Rejected:
+                continue  # logged and counted
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         # The stock listener backs off 1, 2, 4 ... 60 s after Redis goes away, so broadcasts

@@ -19,6 +19,12 @@ LATENCY = Histogram(
 )
 PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", registry=REGISTRY)
 KEYS_DESTROYED = Counter("hearth_destroyed_keys_total", "Room data keys destroyed", registry=REGISTRY)
+PUBSUB_REJECTED = Counter(
+    "hearth_pubsub_rejected_total",
+    "Messages between processes dropped: forged (did not open), stale or replayed",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)
 
 
 def observe_event(event: str, code: str, seconds: float) -> None:
