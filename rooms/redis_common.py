@@ -20,8 +20,16 @@ T = TypeVar("T")
 
 PREFIX = "hearth:"
 
-# Errors that mean "Redis cannot answer now", as opposed to a bug in a command.
-DOWN = (rex.ConnectionError, rex.TimeoutError, rex.BusyLoadingError, rex.ReadOnlyError, TimeoutError)
+# Errors that mean "Redis cannot serve this now" (down, loading, a read-only replica, out of
+# memory under maxmemory with noeviction), as opposed to a bug in a command.
+DOWN = (
+    rex.ConnectionError,
+    rex.TimeoutError,
+    rex.BusyLoadingError,
+    rex.ReadOnlyError,
+    rex.OutOfMemoryError,
+    TimeoutError,
+)
 
 
 def key(*parts: str) -> str:

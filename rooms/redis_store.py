@@ -95,7 +95,8 @@ class RedisRoomStore:
 
     @guarded
     async def ping(self) -> None:
-        await self.r.ping()
+        # A write: a Redis at maxmemory (noeviction) answers PING but refuses writes.
+        await self.r.set(key("healthz"), b"ok", px=60_000)
 
     # rooms -----------------------------------------------------------------
 

@@ -128,7 +128,15 @@ class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: igno
     async def _publish(self, data: Any) -> Any:
         payload = self.json.dumps(data)
         sealed = self.seal.seal(payload.encode() if isinstance(payload, str) else payload)
-        return await self.redis.publish(self.channel, sealed)
+        for attempt in (1, 2):  # as the stock manager: reconnect once, then give the broadcast up
+            try:
+                if not getattr(self, "connected", False):
+                    self._redis_connect()
+                return await self.redis.publish(self.channel, sealed)
+            except Exception as exc:  # redis-py raises several kinds here; all mean "not published"
+                self.connected = False
+                log.warning("event=socketio_publish code=unavailable attempt=%d error=%s", attempt, type(exc).__name__)
+        return None
 
     async def _listen(self) -> AsyncIterator[bytes]:
         async for data in super()._listen():

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from rooms.errors import Unavailable
+from rooms.redis_common import DOWN
 from server.pubsub_seal import ChannelSeal, Rejected
 
 log = logging.getLogger(__name__)
@@ -137,11 +138,9 @@ class RedisBus:
                 await self.publish({"op": "ack", "id": ack, "pid": self.process_id})
 
     async def publish(self, message: dict[str, Any]) -> None:
-        import redis.exceptions
-
         try:
             await self._redis.publish(CHANNEL, self._seal.seal(orjson.dumps(message)))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        except DOWN as exc:
             raise Unavailable() from exc
 
     async def request(self, message: dict[str, Any], *, to: Collection[str]) -> None:

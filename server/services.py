@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from crypto.keys import generate_secret_key
-from crypto.sealing import Keyring
+from crypto.sealing import Keyring, SealError
 from crypto.tokens import TokenSigner
 from moderation.context import Moderation
 from moderation.guards import ModerationGuards
@@ -18,6 +18,7 @@ from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.presence import Presence
 from rooms.service import RoomService
+from rooms.sqlite_db import private_dir
 from rooms.store import RoomStore
 from rooms.vault import MessageVault, instance_key
 from server.auth import Auth
@@ -60,7 +61,7 @@ def resolve_secret(config: Config) -> Config:
 
     path = config.data_dir / SECRET_FILE
     if not path.exists():
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(generate_secret_key() + "\n")
@@ -80,6 +81,12 @@ async def open_services(config: Config, clock: Clock) -> Services:
     room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
         member_ids = MemberIds(await instance_key(room_store, keyring, "member_ids"))
+    except SealError:
+        await stores.aclose()
+        raise ConfigError(
+            f"HEARTH_SECRET_KEY does not open the data already in the {config.store_name} store: "
+            "start with the key it was created with (during a rotation: the new key first, then the old one)."
+        ) from None
     except BaseException:
         await stores.aclose()
         raise
