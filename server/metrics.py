@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
+TASKS = Gauge("hearth_asyncio_tasks", "asyncio tasks alive in this process (the soak watches it)", registry=REGISTRY)
 SOCKETS = Gauge("hearth_connected_sockets", "Socket.IO connections open on this process", registry=REGISTRY)
 ROOMS = Gauge("hearth_rooms", "Rooms that exist", registry=REGISTRY)
 MESSAGES = Counter("hearth_messages_sent_total", "Messages accepted by this process", registry=REGISTRY)
@@ -33,4 +37,6 @@ def observe_event(event: str, code: str, seconds: float) -> None:
 
 
 def render() -> bytes:
+    with contextlib.suppress(RuntimeError):  # outside a running loop: left as it was
+        TASKS.set(len(asyncio.all_tasks()))
     return generate_latest(REGISTRY)
