@@ -3,7 +3,7 @@
     python -m bench.soak                    # what `make soak` runs
     SOAK_SECONDS=120 python -m bench.soak   # shorter (also SOAK_SOCKETS, SOAK_ROOMS, SOAK_RATE)
 
-After a warm-up it samples each Hearth process's resident memory (RSS), open file
+After a warm-up (the same traffic and churn) it samples each Hearth process's resident memory (RSS), open file
 descriptors and asyncio tasks; then it runs rounds of traffic (SOAK_RATE messages/s over
 every room) with churn (a tenth of the peers close their socket and connect and join again
 each round) until SOAK_SECONDS have passed, lets things settle with every socket connected
@@ -83,7 +83,9 @@ async def soak() -> dict[str, Any]:
     sockets = env_int("SOAK_SOCKETS", 1000)
     rooms = env_int("SOAK_ROOMS", 50)
     rate = env_int("SOAK_RATE", 50)
-    warmup = env_int("SOAK_WARMUP_SECONDS", min(60, max(10, seconds // 10)))
+    # The warm-up runs the same traffic and churn: RSS climbs while the allocator settles on the
+    # churn's working set (about 3 min here), then stays flat; the start sample comes after it.
+    warmup = env_int("SOAK_WARMUP_SECONDS", min(180, max(10, seconds // 3)))
     round_s = 10.0
     rng = random.Random(1)
     procs.raise_nofile()
@@ -119,6 +121,7 @@ async def soak() -> dict[str, Any]:
         t_end = time.monotonic() + warmup
         while time.monotonic() < t_end:
             step += 1
+            await churn(fleet, 0.1, rng)
             await loadgen.run_step(fleet, rate, round_s, step)
         await asyncio.sleep(2)
         start = await sample(api_http, servers)
