@@ -21,6 +21,7 @@ from server.acks import acked, error_ack
 from server.bus import Bus
 from server.ip_limits import client_address
 from server.services import Services
+from server.transport import TransportServer
 
 log = logging.getLogger(__name__)
 NS = "/"
@@ -35,7 +36,7 @@ class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
         self.error_args = {"message": message, "data": {"code": code, "message": message}}
 
 
-class HearthSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+class HearthSocketServer(TransportServer):
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
         # Precise rule 20: a client sending "connect" or "disconnect" as an ordinary event would
         # otherwise reach the lifecycle handlers; answer it like any unknown event instead.
