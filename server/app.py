@@ -14,8 +14,9 @@ from aiohttp import web
 
 from moderation.staff import ensure_admin
 from rooms.clock import Clock, SystemClock
-from rooms.errors import HearthError
+from rooms.errors import HearthError, Unavailable
 from server import metrics
+from server.acks import error_ack
 from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
 from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
@@ -23,9 +24,15 @@ from server.ip_limits import client_address
 from server.services import open_services
 from server.sio import HearthSocketServer, SocketHandlers
 from server.transport import TransportSettings, make_manager
+from server.transport.drain import DRAIN
 
 log = logging.getLogger(__name__)
 CONFIG = web.AppKey("config", Config)
+CLOSING_NOTICE = {
+    "code": "unavailable",
+    "message": "The server is restarting; reconnect shortly.",
+    "retry_after_ms": 1000,
+}
 ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tf'  # no %a: client addresses are not logged
 
 
@@ -77,6 +84,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     )
     app[CONFIG] = config
     sio = _socket_server(config)
+    sio.drain.notice = CLOSING_NOTICE
+    sio.drain.closing_reply = error_ack(Unavailable("The server is restarting; reconnect shortly."))
+    app[DRAIN] = sio.drain
     sio.attach(app)
     add_routes(app)
 
@@ -110,6 +120,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
                 await task
 
     async def on_shutdown(app: web.Application) -> None:
+        await sio.drain.run()  # already done on SIGTERM by the serving process (server/transport/drain.py)
         if SOCKETS in app:
             await app[SOCKETS].shutdown()
 

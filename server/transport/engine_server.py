@@ -17,6 +17,7 @@ lives in this instance's own copy of the driver table (``_async``), and sessions
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -45,6 +46,8 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         self._async: dict[str, Any] = dict(self._async)  # this server's own driver table: nothing process-wide changes
         self._async["websocket"] = HearthWebSocket
         self.sessions_by_address: dict[str, int] = {}
+        self.closing = False  # set while draining: no new sessions
+        self.session_closed = asyncio.Event()  # set whenever a session closes
 
     def attach(self, app: web.Application, engineio_path: str = "engine.io") -> None:
         """One route for every method, so that a wrong method gets the protocol's 400, not aiohttp's 405."""
@@ -73,13 +76,11 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         if self.start_service_task:  # type: ignore[has-type]
             self.start_service_task = False
             self.service_task_handle = self.start_background_task(self._service_task)
+        if self.closing:
+            return _plain("503 SERVICE UNAVAILABLE", b'"The server is closing"')
         address = self.admit(environ)
         if address is False:
-            return {
-                "status": "429 TOO MANY REQUESTS",
-                "headers": [("Content-Type", "text/plain")],
-                "response": b'"Too many connections from your network"',
-            }
+            return _plain("429 TOO MANY REQUESTS", b'"Too many connections from your network"')
         sid = self.generate_id()
         sock = EngineSocket(self, sid)
         sock.address = address if isinstance(address, str) else None
@@ -129,6 +130,7 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         return address
 
     def release(self, sock: EngineSocket) -> None:
+        self.session_closed.set()
         address, sock.address = sock.address, None
         if address is None:
             return
@@ -143,3 +145,7 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         if message_key not in self.log_message_keys:
             self.log_message_keys.add(message_key)
             log.info("event=engineio_refused kind=%s", message_key)
+
+
+def _plain(status: str, body: bytes) -> dict[str, Any]:
+    return {"status": status, "headers": [("Content-Type", "text/plain")], "response": body}

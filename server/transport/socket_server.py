@@ -9,6 +9,7 @@ Every Socket.IO packet is parsed here, once, before any handler sees it:
   connection. Each refusal is counted, with at most one short log line per connection.
 - A CONNECT to a namespace nobody serves is answered ``{"message": "Invalid namespace"}``.
 - An Engine.IO session that has not joined a namespace within ``connect_timeout_s`` is closed.
+- While the server drains (``drain.Drain``), events are answered ``closing_reply`` instead of run.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any
 import socketio
 from socketio import packet
 
+from server.transport.drain import Drain
 from server.transport.engine_server import EngineServer
 from server.transport.refusals import note_dropped, note_refused
 from server.transport.settings import TransportSettings
 
 INVALID_NAMESPACE = {"message": "Invalid namespace"}
+CLOSING = {"message": "The server is closing."}
 
 
 class TransportServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -31,6 +34,7 @@ class TransportServer(socketio.AsyncServer):  # type: ignore[misc]
         settings = transport_settings or TransportSettings()
         self.transport_settings = settings
         self._connect_deadlines: dict[str, asyncio.TimerHandle] = {}
+        self.drain = Drain(self)
         kwargs.setdefault("async_mode", "aiohttp")
         super().__init__(transport_settings=settings, **kwargs)
 
@@ -86,6 +90,19 @@ class TransportServer(socketio.AsyncServer):  # type: ignore[misc]
         else:
             await self._refuse(eio_sid, "malformed")
 
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
+        drain = self.drain
+        if drain.closing:  # answered, not run: the server is going away
+            if id is not None:
+                reply = self.packet_class(packet.ACK, namespace=namespace or "/", id=id, data=[drain.closing_reply])
+                await self._send_packet(eio_sid, reply)
+            return
+        drain.started()
+        try:
+            await super()._handle_event(eio_sid, namespace, id, data)
+        finally:
+            drain.finished()
+
     async def _refuse(self, eio_sid: str, reason: str) -> None:
         sock = self.eio.sockets.get(eio_sid)
         note_refused(sock, reason)
@@ -100,8 +117,9 @@ class TransportServer(socketio.AsyncServer):  # type: ignore[misc]
             or self.namespaces == "*"
             or namespace in self.namespaces
         )
-        if not served:
-            refusal = self.packet_class(packet.CONNECT_ERROR, data=INVALID_NAMESPACE, namespace=namespace)
+        if not served or self.drain.closing:
+            reason = CLOSING if self.drain.closing else INVALID_NAMESPACE
+            refusal = self.packet_class(packet.CONNECT_ERROR, data=reason, namespace=namespace)
             await self._send_packet(eio_sid, refusal)
             return
         await super()._handle_connect(eio_sid, namespace, data)
