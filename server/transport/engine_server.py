@@ -6,6 +6,7 @@ lives in this instance's own copy of the driver table (``_async``), and sessions
 
 - the handshake reports ``pingInterval``/``pingTimeout`` in whole milliseconds (python-engineio
   truncates sub-second intervals to 0);
+- a POST is answered ``ok``, and a poll pending when the client closes ends with a NOOP;
 - a missing or unknown ``transport`` and any method but GET, POST and OPTIONS get 400;
 - a session whose ping is overdue is closed when it next makes a request (400), as Node does;
 - a second websocket for a session that has upgraded (or is upgrading) is accepted and closed
@@ -113,6 +114,11 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
             return self._ok(await sock.poll(), jsonp_index=jsonp_index)
         except exceptions.QueueEmpty:
             return self._bad_request()
+
+    def _ok(self, packets: Any = None, headers: Any = None, jsonp_index: int | None = None) -> dict[str, Any]:
+        if packets is None and jsonp_index is None:  # the protocol's answer to a POST is "ok"
+            return _plain("200 OK", b"ok")
+        return super()._ok(packets, headers=headers, jsonp_index=jsonp_index)  # type: ignore[no-any-return]
 
     # the per-address cap --------------------------------------------------
 

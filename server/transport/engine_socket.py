@@ -45,6 +45,7 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         self.dropped = False
         self.queued_bytes = 0
         self.hearth_logged = False
+        self.last_ping: float | None = self.last_ping  # when the unanswered ping was due, if any
 
     # outbound --------------------------------------------------------------
 
@@ -120,6 +121,8 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             return
         await super().close(wait=False, abort=abort, reason=reason)
         self.server.release(self)
+        if abort and self.polling and not self.upgraded:
+            self.queue.put_nowait(packet.Packet(packet.NOOP))  # a pending poll ends cleanly, with a NOOP
         if abort or self.upgraded:
             self.queue.put_nowait(None)  # end the websocket writer (after the CLOSE packet) or a poll
         if wait and not abort:
@@ -127,10 +130,31 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
                 async with asyncio.timeout(min(self.server.ping_timeout, 5.0)):
                     await self.queue.join()
 
+    async def receive(self, pkt: packet.Packet) -> None:
+        if pkt.packet_type != packet.PONG and self.last_ping:
+            self.last_ping = time.time()  # any packet shows the client is alive, as in Node's engine.io
+        await super().receive(pkt)
+
+    def schedule_ping(self) -> None:
+        """The next ping, due one interval from now; its timeout counts from when it was due.
+
+        python-engineio stamps the ping when its sleep ends, so a busy loop that wakes late
+        also stretches the timeout; here both are fixed when the ping is scheduled.
+        """
+        if self.last_ping:
+            self.last_ping = None
+            self.server.start_background_task(self._ping_when_due, time.time() + self.server.ping_interval)
+
+    async def _ping_when_due(self, due: float) -> None:
+        await asyncio.sleep(max(0.0, due - time.time()))
+        if not self.closing and not self.closed:
+            self.last_ping = due
+            await self.send(packet.Packet(packet.PING))
+
     def overdue(self) -> bool:
         """True when a ping went unanswered for longer than the ping timeout."""
         last_ping = self.last_ping
-        return bool(last_ping) and time.time() - last_ping > self.server.ping_timeout
+        return last_ping is not None and time.time() - last_ping > self.server.ping_timeout
 
     # long-polling -----------------------------------------------------------
 
