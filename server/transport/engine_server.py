@@ -11,6 +11,7 @@ lives in this instance's own copy of the driver table (``_async``), and sessions
 - a session whose ping is overdue is closed when it next makes a request (400), as Node does;
 - a second websocket for a session that has upgraded (or is upgrading) is accepted and closed
   at once instead of being answered 400;
+- a compressed request body is refused (415, connection closed);
 - sessions are counted per address (``TransportSettings.sessions_per_address``);
 - python-engineio's own error lines, which quote sids, origins and other client input, are
   replaced by one fixed line per kind.
@@ -60,6 +61,12 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         if request.method not in METHODS or (request.method != "OPTIONS" and transport not in self.transports):
             self._log_error_once("bad request", "bad-request")
             return web.Response(status=400, text='"Bad request"', content_type="text/plain")
+        if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+            # Engine.IO clients never compress bodies; and a body aiohttp fails to decompress makes
+            # its own read-to-the-end raise and log a traceback, so the connection goes now.
+            self._log_error_once("content encoding", "bad-encoding")
+            request.protocol.force_close()
+            return web.Response(status=415, text='"Unsupported content encoding"', content_type="text/plain")
         sid = query.get("sid")
         sock = None if sid is None else self.sockets.get(sid)
         if isinstance(sock, EngineSocket) and not sock.closed:

@@ -22,6 +22,7 @@ import contextlib
 import time
 from typing import Any
 
+from aiohttp import web
 from engineio import async_socket, exceptions, packet, payload
 
 from server.transport.refusals import note_dropped, note_refused
@@ -131,6 +132,8 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
                     await self.queue.join()
 
     async def receive(self, pkt: packet.Packet) -> None:
+        if pkt.packet_type not in (packet.PONG, packet.MESSAGE, packet.UPGRADE, packet.CLOSE):
+            raise exceptions.UnknownPacketError()  # python-engineio indexes a list with any digit
         if pkt.packet_type != packet.PONG and self.last_ping:
             self.last_ping = time.time()  # any packet shows the client is alive, as in Node's engine.io
         await super().receive(pkt)
@@ -186,10 +189,14 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             note_refused(self, "too_large" if length > 0 else "malformed")
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
             raise exceptions.ContentTooLongError()
-        body = await environ["wsgi.input"].read(length)
         try:
+            body = await environ["wsgi.input"].read(length)
             packets = payload.Payload(encoded_payload=body.decode("utf-8")).packets
-        except DECODE_ERRORS:
+        except (*DECODE_ERRORS, OSError, web.RequestPayloadError) as exc:
+            if isinstance(exc, web.RequestPayloadError):
+                # A body aiohttp cannot decode (a stray Content-Encoding): its own read-to-the-end of
+                # the rest would raise again and log a traceback, so the connection goes now.
+                environ["aiohttp.request"].protocol.force_close()
             note_refused(self, "malformed")
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
             raise exceptions.EngineIOError() from None
