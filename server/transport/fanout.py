@@ -47,10 +47,10 @@ def idle_transport(sock: Any) -> asyncio.Transport | None:
     return transport
 
 
-class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
+class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
     """python-socketio's AsyncManager with a broadcast path that does almost nothing per recipient."""
 
-    direct: bool | None = None  # decided on the first emit, by compat.fast_path_allowed
+    direct: bool | None = None  # decided at start-up by compat.fast_path_allowed (or on the first emit)
 
     async def emit(
         self,
@@ -104,11 +104,11 @@ class _DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
             DIRECT_FRAMES.inc()
 
 
-class DirectManager(_DirectEmit):
+class DirectManager(DirectEmit):
     """One process."""
 
 
-class DirectRedisManager(socketio.AsyncRedisManager, _DirectEmit):  # type: ignore[misc]
+class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
     """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:

@@ -20,8 +20,10 @@ from typing import Any
 import socketio
 from socketio import packet
 
+from server.transport.compat import fast_path_allowed
 from server.transport.drain import Drain
 from server.transport.engine_server import EngineServer
+from server.transport.fanout import DirectEmit
 from server.transport.refusals import note_dropped, note_refused
 from server.transport.settings import TransportSettings
 
@@ -37,6 +39,8 @@ class TransportServer(socketio.AsyncServer):  # type: ignore[misc]
         self.drain = Drain(self)
         kwargs.setdefault("async_mode", "aiohttp")
         super().__init__(transport_settings=settings, **kwargs)
+        if isinstance(self.manager, DirectEmit):  # the start-up check of what the fast path relies on
+            self.manager.direct = fast_path_allowed(self)
 
     def _engineio_server_class(self) -> type[EngineServer]:
         return EngineServer
