@@ -73,8 +73,11 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[errors_middleware, cors_middleware(config.allowed_origins), security_headers],
+        # security_headers is outermost so error responses carry the headers too.
+        middlewares=[security_headers, errors_middleware, cors_middleware(config.allowed_origins)],
         client_max_size=64 * 1024,
+        # Request bodies are not inflated: /api refuses any Content-Encoding (server/http_api.py).
+        handler_args={"auto_decompress": False},
     )
     app[CONFIG] = config
     sio = _socket_server(config)
