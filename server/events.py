@@ -44,10 +44,9 @@ async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
     identity, _ = rt.conns.member_in(sid, p.room)
     room = await rt.svc.rooms.get_room(p.room)
     msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id)
-    body = wire.message(msg)
-    await rt.notify.message_new(room.id, body)
+    await rt.delivery.sent(msg)  # at once, or (Redis) from the room's feed on every process
     metrics.MESSAGES.inc()
-    return {"message": body}
+    return {"message": wire.message(msg)}
 
 
 async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:
