@@ -51,6 +51,8 @@ async def resolve(mod: Moderation, actor: Identity, flag_id: str, body: object) 
         raise NotFound("No such flag.")
     if stored.status != "open":
         raise Conflict("This flag has already been resolved.")
+    if action != "dismiss" and stored.message_id is None:
+        raise Invalid("This flag is about no message: it can only be dismissed.", field="action")
     now = mod.clock.now_ms()
     resolution = Resolution(str(action), actor.pseudonym, now, note)
     status = "dismissed" if action == "dismiss" else "actioned"
@@ -59,9 +61,14 @@ async def resolve(mod: Moderation, actor: Identity, flag_id: str, body: object) 
     deleted = None
     banned_until = None
     room_exists = await mod.rooms.store.get_room(stored.room) is not None
-    if action == "delete_message" and room_exists and await mod.rooms.delete_message(stored.room, stored.message_id):
+    if (
+        action == "delete_message"
+        and room_exists
+        and stored.message_id is not None
+        and await mod.rooms.delete_message(stored.room, stored.message_id)
+    ):
         deleted = stored.message_id
-    if action == "ban" and room_exists:
+    if action == "ban" and room_exists and stored.author_id is not None:
         banned_until = await ban_member(mod, stored.room, stored.author_id, ban_s, note)
     await audit.record(mod, actor, f"flag.{action}", stored.room, flag_id, note)
     updated = await mod.store.get_flag(flag_id)

@@ -191,7 +191,12 @@ async def resolve_flag(request: web.Request) -> web.Response:
         await sockets.sio.emit(
             "message:deleted", {"room": room_id, "message_id": result.deleted_message}, room=wire.channel(room_id)
         )
-    if result.flag.resolution is not None and result.flag.resolution.action == "ban" and result.banned_until:
+    if (
+        result.flag.resolution is not None
+        and result.flag.resolution.action == "ban"
+        and result.banned_until
+        and result.flag.author_id is not None
+    ):
         await sockets.kick(
             room_id, result.flag.author_id, {"room": room_id, "reason": "banned", "banned_until": result.banned_until}
         )
