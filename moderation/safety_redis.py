@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from rooms.redis_store import guarded, key
+from rooms.redis_common import guarded, key
 
 
 def _accepted_key(room_id: str) -> str:

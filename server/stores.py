@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from crypto.keys import derive_key
+from moderation.safety_store import SafetyStore
 from moderation.store import ModStore
 from rooms.errors import Unavailable
 from rooms.presence import Presence
@@ -26,6 +27,7 @@ class Stores:
     rooms: RoomStore
     mod: ModStore
     presence: Presence
+    safety: SafetyStore
     closers: list[Closer] = field(default_factory=list)  # run in reverse order by aclose()
 
     async def aclose(self) -> None:
@@ -42,6 +44,7 @@ async def open_stores(config: Config) -> Stores:
 
 
 async def _open_sqlite(config: Config) -> Stores:
+    from moderation.safety_sqlite import SqliteSafetyStore
     from moderation.sqlite_store import SqliteModStore
     from rooms.presence import MemoryPresence
     from rooms.sqlite_db import SqliteDatabase
@@ -50,17 +53,20 @@ async def _open_sqlite(config: Config) -> Stores:
     db = SqliteDatabase(config.db_path)
     await db.open()
     room_store, mod_store, presence = SqliteRoomStore(db), SqliteModStore(db), MemoryPresence()
+    safety = SqliteSafetyStore(db)
     try:
         await room_store.open()
         await mod_store.open()
+        await safety.open()
     except BaseException:
         await db.aclose()
         raise
-    return Stores(room_store, mod_store, presence, [db.aclose, presence.aclose])
+    return Stores(room_store, mod_store, presence, safety, [db.aclose, presence.aclose])
 
 
 async def _open_redis(config: Config) -> Stores:
     from moderation.redis_store import RedisModStore
+    from moderation.safety_redis import RedisSafetyStore
     from rooms.redis_common import connect
     from rooms.redis_presence import RedisPresence
     from rooms.redis_store import RedisRoomStore
@@ -84,4 +90,6 @@ async def _open_redis(config: Config) -> Stores:
     await presence.start()
     log.info("event=presence_started process=%s", presence.process_id)
     # Closed in reverse: presence stops its heartbeat (and drops it) before the client closes.
-    return Stores(room_store, RedisModStore(client), presence, [client.aclose, presence.aclose])
+    stores = Stores(room_store, RedisModStore(client), presence, RedisSafetyStore(client))
+    stores.closers += [client.aclose, presence.aclose]
+    return stores

@@ -110,3 +110,15 @@ async def test_a_version_1_database_is_migrated_keeping_its_flags(tmp_path: Path
         assert [f.id for f in await store.list_flags("open", limit=10)] == ["f0", "f1", "f2"]
     finally:
         await db.aclose()
+
+
+async def test_redis_keys_written_are_in_the_documented_layout(redis_stores: Stores) -> None:
+    from tests.stores.test_redis import documented_keys
+
+    s = await _safety(redis_stores)
+    await s.accept_guidelines("circle", "m1", 1)
+    patterns = documented_keys()
+    r = redis_stores.mod.r  # type: ignore[attr-defined]
+    written = [k.decode() async for k in r.scan_iter(match="hearth:room:*")]
+    assert written == ["hearth:room:circle:guidelines-accepted"]
+    assert all(any(p.match(k) for p in patterns) for k in written)
