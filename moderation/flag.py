@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from crypto.sealing import SealError, open_sealed, seal
-from moderation.context import Moderation
-from moderation.models import Resolution, StoredFlag
-from rooms.errors import Invalid
+from moderation.context import MAX_REASON, Moderation
+from moderation.models import FlagStatus, Resolution, StoredFlag
+from rooms.errors import RateLimited
 from rooms.models import Identity, Member, Message, Role
 from rooms.text import clean_text
 
@@ -31,7 +31,7 @@ class Flag:
     reason: str
     reporter: str | None  # None: raised by the server
     created_at: int
-    status: str
+    status: FlagStatus
     resolution: Resolution | None
     author_id: str | None  # None: a help request, about no message
 
@@ -119,7 +119,7 @@ async def _store_flag(
         reporter=reporter,
         reason=reason,
         created_at=mod.clock.now_ms(),
-        status="open",
+        status=FlagStatus.OPEN,
         resolution=None,
         snapshot=snapshot,
         snapshot_key=wrapped,
@@ -127,12 +127,34 @@ async def _store_flag(
     return stored, await mod.store.add_flag(stored)
 
 
-async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: object, reason: object) -> FlagResult:
-    if reason is None:
-        raise Invalid("reason is required.", field="reason")
-    why = clean_text(reason, field="reason", max_len=500)
-    msg = await mod.rooms.find_message(room_id, message_id)
+def _flag_bucket(room_id: str, reporter: str) -> tuple[str, str]:
+    return ("flag:" + room_id, reporter)
+
+
+async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: str, reason: str) -> FlagResult:
+    """Flag a message; a reporter creates at most ``burst`` new flags per room before waiting.
+
+    The allowance is taken before any await, so concurrent flags cannot overspend it,
+    and given back when no new flag came of it (refused, or a repeat of an earlier flag).
+    """
+    why = clean_text(reason, field="reason", max_len=MAX_REASON)
     reporter = mod.rooms.member_for(actor, room_id).id
+    bucket = _flag_bucket(room_id, reporter)
+    wait = mod.rooms.limiter.take(bucket)
+    if wait:
+        raise RateLimited(wait, "You are flagging too quickly; wait a moment.")
+    try:
+        result = await _flag(mod, room_id, reporter, message_id, why)
+    except BaseException:
+        mod.rooms.limiter.refund(bucket)
+        raise
+    if not result.created:
+        mod.rooms.limiter.refund(bucket)
+    return result
+
+
+async def _flag(mod: Moderation, room_id: str, reporter: str, message_id: str, why: str) -> FlagResult:
+    msg = await mod.rooms.find_message(room_id, message_id)
     stored, kept_id = await _store_flag(mod, room_id, msg, why, reporter)
     if kept_id != stored.id:
         existing = await mod.store.get_flag(kept_id)

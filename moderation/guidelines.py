@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation.safety_store import SafetyStore
-from rooms.errors import HearthError, Invalid
+from rooms.errors import HearthError
 from rooms.models import Role
 
 
@@ -14,18 +14,13 @@ class GuidelinesRequired(HearthError):
     status = 403
 
     def __init__(self, guidelines: str, version: int) -> None:
-        super().__init__(
-            "Please read this room's guidelines and accept them to join.", guidelines=guidelines, version=version
-        )
+        super().__init__("Please read this room's guidelines and accept them to join.")
+        self.guidelines = guidelines
+        self.version = version
 
-
-def parse_acceptance(raw: object) -> int | None:
-    """``accept_guidelines`` of a join: absent/null, or the version number the person read."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise Invalid("accept_guidelines must be the guidelines version number.", field="accept_guidelines")
-    return raw
+    @property
+    def details(self) -> dict[str, object]:
+        return {"guidelines": self.guidelines, "version": self.version}
 
 
 async def check_guidelines(
@@ -36,13 +31,16 @@ async def check_guidelines(
     *,
     guidelines: str,
     version: int,
-    accept: object,
+    accept: int | None,
 ) -> None:
-    """Pass when there is nothing to accept, or the member accepts (now or before) the current version."""
-    accepted = parse_acceptance(accept)
+    """Pass when there is nothing to accept, or the member accepts (now or before) the current version.
+
+    ``accept`` is the version the person read (``accept_guidelines`` of the join); a stale one
+    is answered like none, with the current text.
+    """
     if role.is_staff or not guidelines:
         return
-    if accepted == version:
+    if accept == version:
         await store.accept_guidelines(room_id, member_id, version)
         return
     if await store.accepted_guidelines(room_id, member_id) == version:

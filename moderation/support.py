@@ -37,19 +37,20 @@ class Reply:
     ts: int
 
 
-def optional_support_text(raw: object) -> str | None:
+def optional_support_text(raw: str | None) -> str | None:
     """A help request's few words: absent, null or blank count as not given; else 1 to 500 code points."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None or not raw.strip():
         return None
     return clean_text(raw, field="text", max_len=MAX_SUPPORT_TEXT)
 
 
-async def crisis_signal(
-    mod: Moderation, catalog: CrisisCatalog, msg: Message, *, staff_in_room: int
-) -> SupportOutcome | None:
-    """A delivered message that matches a crisis phrase: resources, an alert, and a flag when no staff is in."""
-    if msg.author.role.is_staff or not catalog.matches(msg.text):
-        return None
+def is_crisis_signal(catalog: CrisisCatalog, msg: Message) -> bool:
+    """A peer's message that matches a crisis phrase (staff messages are not checked)."""
+    return not msg.author.role.is_staff and catalog.matches(msg.text)
+
+
+async def crisis_signal(mod: Moderation, catalog: CrisisCatalog, msg: Message, *, staff_in_room: int) -> SupportOutcome:
+    """For a message that is a crisis signal: resources, an alert, and a flag when no staff is in the room."""
     alert = new_alert(mod.clock, msg.room, "crisis", msg.author, message_id=msg.id)
     flag = None
     if staff_in_room == 0:
@@ -59,7 +60,7 @@ async def crisis_signal(
 
 
 async def support_request(
-    mod: Moderation, catalog: CrisisCatalog, member: Member, room_id: str, raw_text: object, *, staff_in_room: int
+    mod: Moderation, catalog: CrisisCatalog, member: Member, room_id: str, raw_text: str | None, *, staff_in_room: int
 ) -> SupportOutcome:
     """A member asks staff privately for help; with no staff in the room the admin queue gets a flag."""
     text = optional_support_text(raw_text)
@@ -71,7 +72,7 @@ async def support_request(
     return SupportOutcome(alert, catalog.resources_wire(), flag)
 
 
-async def support_reply(mod: Moderation, actor: Identity, room_id: object, target: object, raw_text: object) -> Reply:
+async def support_reply(mod: Moderation, actor: Identity, room_id: str, target: str, raw_text: str) -> Reply:
     """Staff answer one member privately; the reply reaches that member's sockets only."""
     if not actor.is_staff:
         raise Forbidden("Only facilitators and admins can reply to a help request.")
