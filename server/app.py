@@ -12,27 +12,27 @@ import orjson
 import socketio
 from aiohttp import web
 
+from moderation import housekeeping
 from moderation.staff import ensure_admin
 from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError, Unavailable
-from server import metrics
+from server import events, lifecycle, metrics, wire
 from server.acks import error_ack
-from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
-from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
+from server.connections import Connections
+from server.control import Control
+from server.delivery import Delivery
+from server.events import HearthSocketServer
+from server.http_api import REALTIME, SERVICES, add_routes, cors_middleware, errors_middleware, security_headers
 from server.ip_limits import client_address
+from server.notify import Notifier
+from server.realtime import Realtime
 from server.services import open_services
-from server.sio import HearthSocketServer, SocketHandlers
 from server.transport import TransportSettings, make_manager
 from server.transport.drain import DRAIN
 
 log = logging.getLogger(__name__)
 CONFIG = web.AppKey("config", Config)
-CLOSING_NOTICE = {
-    "code": "unavailable",
-    "message": "The server is restarting; reconnect shortly.",
-    "retry_after_ms": 1000,
-}
 ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tf'  # no %a: client addresses are not logged
 
 
@@ -56,7 +56,7 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
         max_payload=1024 * 1024,
         address_of=_address_of(config) if config.ip_limits else None,
     )
-    return HearthSocketServer(
+    sio = HearthSocketServer(
         transport_settings=settings,
         client_manager=make_manager(config.redis_url),
         cors_allowed_origins=list(config.allowed_origins) or None,
@@ -66,6 +66,10 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
         # Events of one socket run in order, so a member's messages keep their order.
         async_handlers=False,
     )
+    # SIGTERM (server/transport/drain.py): what clients are told, and the answer to late events.
+    sio.drain.notice = wire.server_closing(1000)
+    sio.drain.closing_reply = error_ack(Unavailable("The server is restarting; reconnect shortly."))
+    return sio
 
 
 def _address_of(config: Config) -> Callable[[dict[str, Any]], str]:
@@ -79,13 +83,14 @@ def _address_of(config: Config) -> Callable[[dict[str, Any]], str]:
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[errors_middleware, cors_middleware(config.allowed_origins), security_headers],
+        # security_headers is outermost so error responses carry the headers too.
+        middlewares=[security_headers, errors_middleware, cors_middleware(config.allowed_origins)],
         client_max_size=64 * 1024,
+        # Request bodies are not inflated: /api refuses any Content-Encoding (server/http_api.py).
+        handler_args={"auto_decompress": False},
     )
     app[CONFIG] = config
     sio = _socket_server(config)
-    sio.drain.notice = CLOSING_NOTICE
-    sio.drain.closing_reply = error_ack(Unavailable("The server is restarting; reconnect shortly."))
     app[DRAIN] = sio.drain
     sio.attach(app)
     add_routes(app)
@@ -93,23 +98,30 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         svc = await open_services(config, clock)
         app[SERVICES] = svc
-        bus: Bus = LocalBus() if config.redis_url is None else RedisBus(config.redis_url)
-        handlers = SocketHandlers(sio, svc, bus)
-        handlers.register()
-        await bus.start(handlers.on_control)
-        app[SOCKETS] = handlers
+        bus = svc.stores.bus
+        conns = Connections(sio)
+        notify = Notifier(sio)
+        control = Control(bus, svc.rooms, conns, notify, svc.presence)
+        rt = Realtime(svc, conns, notify, control, Delivery(notify, svc))
+        lifecycle.register(sio, rt)
+        events.register(sio, rt)
+        await bus.start(rt.control.on_message)
+        await rt.delivery.start()
+        app[REALTIME] = rt
         if config.admin_password is not None:
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
         yield
-        await bus.aclose()
-        await svc.aclose()
+        await rt.delivery.aclose()
+        await svc.aclose()  # the bus too
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(_every(stop, config.purge_interval_s, "purge", lambda: purge_once(app))),
-            asyncio.create_task(_every(stop, config.presence_reap_s, "reap", app[SOCKETS].reap_presence)),
+            asyncio.create_task(
+                _every(stop, config.presence_reap_s, "reap", lambda: lifecycle.reap_presence(app[REALTIME]))
+            ),
         ]
         yield
         stop.set()
@@ -121,8 +133,8 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
 
     async def on_shutdown(app: web.Application) -> None:
         await sio.drain.run()  # already done on SIGTERM by the serving process (server/transport/drain.py)
-        if SOCKETS in app:
-            await app[SOCKETS].shutdown()
+        if REALTIME in app:
+            await lifecycle.shutdown(app[REALTIME])
 
     app.cleanup_ctx.append(services_ctx)
     app.cleanup_ctx.append(background_ctx)
@@ -132,15 +144,16 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
 
 async def purge_once(app: web.Application) -> None:
     svc = app[SERVICES]
-    messages, keys = await svc.rooms.purge()
-    flags = await svc.mod_store.purge_flags(now_ms=svc.clock.now_ms())
+    purged = await housekeeping.purge(svc.mod)
     svc.login_limiter.prune()
     svc.ip_limiter.prune()
-    metrics.ROOMS.set(len(await svc.room_store.list_rooms()))
-    metrics.PURGED.inc(messages)
-    metrics.KEYS_DESTROYED.inc(keys)
-    if messages or keys or flags:
-        log.info("event=purge messages=%d keys=%d flag_snapshots=%d", messages, keys, flags)
+    metrics.ROOMS.set(purged.rooms)
+    metrics.PURGED.inc(purged.messages)
+    metrics.KEYS_DESTROYED.inc(purged.keys)
+    if purged.anything:
+        log.info(
+            "event=purge messages=%d keys=%d flag_snapshots=%d", purged.messages, purged.keys, purged.flag_snapshots
+        )
 
 
 async def _every(stop: asyncio.Event, interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:

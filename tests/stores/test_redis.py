@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from moderation.models import Mute
+from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount
 from moderation.redis_store import RedisModStore
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.redis_common import connect, key, lua
 from rooms.redis_presence import UNREADABLE, RedisPresence
-from rooms.redis_store import RedisRoomStore, connect, key
+from rooms.redis_store import RedisRoomStore
+from server.stores import open_stores
 from tests.conftest import RedisProcess, free_port, make_config
 from tests.stores.conftest import SEAL_KEY, Stores
 
@@ -92,16 +95,17 @@ async def test_a_dead_process_stops_counting_and_is_reaped_once(redis_stores: St
     assert await a.leave("circle", "heron", "a1") is True
 
 
-async def test_leaving_the_last_live_socket_also_clears_dead_ones(redis_stores: Stores) -> None:
+async def test_a_socket_on_a_silent_process_keeps_the_member_until_reaped(redis_stores: Stores) -> None:
     a = redis_stores.presence
     assert redis_stores.open_process is not None
     b = await redis_stores.open_process(process_id="process-b")
     assert isinstance(b, RedisPresence)
     await b.join("circle", peer("river"), "b1", capacity=None)
     await a.join("circle", peer("river"), "a1", capacity=None)
-    await b.aclose()  # a clean stop drops the heartbeat at once
-    assert await a.leave("circle", "river", "a1") is True
-    assert await a.reap() == []  # already reported by the leave: not twice
+    await b.aclose()  # b is silent: it may be dead, or only cut off from Redis for a moment
+    assert await a.leave("circle", "river", "a1") is False  # b1 may still be there
+    assert await a.reap() == [("circle", "river")]  # b is dead after all: reported now
+    assert await a.reap() == []  # and once
 
 
 async def test_closing_presence_makes_its_sockets_stop_counting(redis_stores: Stores) -> None:
@@ -206,28 +210,23 @@ async def test_calls_raise_unavailable_while_redis_is_down_and_recover(private_r
         await client.aclose()
 
 
-async def test_open_redis_stores_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
-    from server.redis_backend import open_redis_stores
-
+async def test_open_stores_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
     config = make_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(Unavailable, match="REDIS_URL"):
-        await open_redis_stores(config)
+        await open_stores(config)
 
 
-async def test_open_redis_stores_starts_presence_and_closes_in_order(
-    private_redis: RedisProcess, tmp_path: Path
-) -> None:
-    from server.redis_backend import open_redis_stores
-
+async def test_open_stores_starts_presence_and_closes_in_order(private_redis: RedisProcess, tmp_path: Path) -> None:
     config = make_config(tmp_path, private_redis.url)
-    room_store, mod_store, presence, closers = await open_redis_stores(config)
+    stores = await open_stores(config)
+    presence = stores.presence
     assert isinstance(presence, RedisPresence)
-    await room_store.ping()
+    await stores.rooms.ping()
     assert await presence.join("circle", peer("river"), "s1", capacity=None) is True
     assert await presence.counts(["circle"]) == {"circle": 1}  # the heartbeat is running
-    assert await mod_store.list_staff() == []
-    for close in reversed(closers):
-        await close()
+    assert await stores.mod.list_staff() == []
+    await stores.aclose()
+    await stores.aclose()  # closing twice is harmless
     probe = redis.Redis(port=private_redis.port)
     try:
         assert probe.exists(key("presence", "process", presence.process_id)) == 0
@@ -251,4 +250,190 @@ async def test_a_hung_redis_costs_one_socket_timeout(private_redis: RedisProcess
             private_redis.proc.send_signal(signal.SIGCONT)
         assert await rooms.get_room("circle") is None
     finally:
+        await client.aclose()
+
+
+# Lua -------------------------------------------------------------------------------
+
+
+def lua_files() -> list[Path]:
+    root = Path(__file__).resolve().parents[2]
+    return sorted([*root.glob("rooms/lua/*.lua"), *root.glob("moderation/lua/*.lua")])
+
+
+async def test_every_lua_file_is_used_and_compiles(redis_stores: Stores) -> None:
+    """Each file under */lua/ is loaded by a store at start-up, and Redis accepts it."""
+    import moderation.redis_store
+    import rooms.redis_presence
+    import rooms.redis_store
+
+    modules = (rooms.redis_store, rooms.redis_presence, moderation.redis_store)
+    sources = "".join(Path(str(m.__file__)).read_text() for m in modules)
+    files = lua_files()
+    assert len(files) >= 20
+    assert isinstance(redis_stores.rooms, RedisRoomStore)
+    client = redis_stores.rooms.r
+    for path in files:
+        assert f'"{path.stem}"' in sources, f"{path} is not loaded by any store"
+        if path.stem == "presence_lib":
+            continue  # a library, loaded in front of each presence script
+        names = ["presence_lib", path.stem] if path.stem.startswith("presence_") else [path.stem]
+        await client.script_load(lua(path.parent.parent.name, *names))
+
+
+# the documented key layout ---------------------------------------------------------
+
+
+def documented_keys() -> list[re.Pattern[str]]:
+    """The key names in the first column of the key layout tables, ``<room>`` and the like as wildcards."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md").read_text()
+    rows = doc.split("## Redis key layout", 1)[1].splitlines()
+    cells = [row.split("|")[1] for row in rows if row.startswith("| `hearth:")]
+    names = [name for cell in cells for name in re.findall(r"`(hearth:[^`]+)`", cell)]
+    return [re.compile(re.sub(r"<[^>]+>", "[^:]+", re.escape(n)) + "$") for n in names]
+
+
+async def test_every_key_written_is_in_the_documented_layout(redis_stores: Stores, now: int) -> None:
+    from tests.stores.test_contract import flag
+
+    rooms, mod, presence = redis_stores.rooms, redis_stores.mod, redis_stores.presence
+    await rooms.create_room(Room("circle", "Circle", created_at=now))
+    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 7, b"sealed"), dedupe="d" * 32)
+    await rooms.put_key(RoomKey("circle", 7, b"wrapped", now + 2 * HOUR))
+    await rooms.record_member(MemberRecord("circle", "river", Role.PEER))
+    await rooms.take_slow_mode("circle", "river", now_ms=now, window_ms=5000)
+    await rooms.put_meta_if_absent("member_ids", b"wrapped")
+    await mod.set_mute(Mute("circle", "river", now + HOUR))
+    await mod.set_ban(Ban("circle", "heron", None))
+    await mod.add_flag(flag("f1", now))
+    await mod.resolve_flag("f1", "dismissed", Resolution("dismiss", "admin", now), now + HOUR)
+    await mod.append_audit(AuditEntry(now, "admin", "mute", "circle", "river"))
+    await mod.add_staff(StaffAccount("s1", "admin", Role.ADMIN, "hash", now))
+    await presence.join("circle", peer("river"), "sid1", capacity=None)
+
+    patterns = documented_keys()
+    assert len(patterns) >= 25
+    assert isinstance(rooms, RedisRoomStore)
+    written = sorted([k.decode() async for k in rooms.r.scan_iter(match="*")])
+    undocumented = [k for k in written if not any(p.match(k) for p in patterns)]
+    assert undocumented == []
+    assert len(written) >= 25
+
+
+# outages: presence ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def durable_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path, appendonly=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def test_nobody_is_reaped_after_an_outage_longer_than_the_ttl(durable_redis: RedisProcess) -> None:
+    """Every heartbeat lapses while Redis is down; each process gets a TTL to beat again first."""
+    ttl_ms = 1500
+    clients = [connect(durable_redis.url), connect(durable_redis.url)]
+    # a beats often and reaps often; b is slower to beat again once Redis is back
+    a = RedisPresence(clients[0], seal_keys=[SEAL_KEY], process_id="pa", ttl_ms=ttl_ms, interval_s=0.1)
+    b = RedisPresence(clients[1], seal_keys=[SEAL_KEY], process_id="pb", ttl_ms=ttl_ms, interval_s=0.5)
+    try:
+        await a.start()
+        await b.start()
+        await b.join("circle", peer("river"), "b1", capacity=None)
+        await a.join("circle", peer("heron"), "a1", capacity=None)
+
+        durable_redis.stop()
+
+        async def out_of_touch() -> bool:
+            return not a.may_reap()
+
+        await wait_until(out_of_touch, "a failed beat was not noticed")
+        await asyncio.sleep(1.5 * ttl_ms / 1000)  # every heartbeat key is past its TTL now
+        durable_redis.start()  # same port and data (AOF); the heartbeat keys come back expired
+
+        reaped: list[tuple[str, str]] = []
+        deadline = time.monotonic() + 2 * ttl_ms / 1000
+        while time.monotonic() < deadline:
+            reaped += await a.reap()
+            await asyncio.sleep(0.02)
+        assert reaped == []
+        assert [m.id for m in await a.members("circle")] == ["river", "heron"]
+        assert a.may_reap()
+        await b.stop_heartbeat()  # now b really dies: it is reaped after its TTL, as before
+
+        async def river_reaped() -> bool:
+            return await a.reap() == [("circle", "river")]
+
+        await wait_until(river_reaped, "b was not reaped once it really died")
+    finally:
+        await a.aclose()
+        await b.aclose()
+        for c in clients:
+            await c.aclose()
+
+
+async def test_a_leave_during_an_outage_is_finished_and_reported_by_reap(durable_redis: RedisProcess) -> None:
+    client = connect(durable_redis.url)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="solo")
+    try:
+        await presence.start()
+        await presence.join("circle", peer("river"), "s1", capacity=None)
+        await presence.join("circle", peer("heron"), "s2", capacity=None)
+        durable_redis.stop()
+        assert await presence.leave("circle", "river", "s1") is False  # kept, not raised
+        with pytest.raises(Unavailable):
+            await presence.reap()
+        durable_redis.start()
+        assert await presence.reap() == [("circle", "river")]
+        assert await presence.reap() == []
+        assert [m.id for m in await presence.members("circle")] == ["heron"]
+    finally:
+        await presence.aclose()
+        await client.aclose()
+
+
+async def test_a_lapsed_heartbeat_puts_the_sockets_back(private_redis: RedisProcess) -> None:
+    """Redis lost its data (restarted without persistence): the next beat re-registers our sockets."""
+    client = connect(private_redis.url)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="solo", ttl_ms=3000, interval_s=1)
+    try:
+        await presence.start()
+        await presence.join("circle", peer("river"), "s1", capacity=None)
+        await presence.join("circle", peer("heron"), "s2", capacity=None)
+        assert await presence.leave("circle", "heron", "s2") is True
+        await client.flushall()
+        assert await presence.members("circle") == []
+        await presence.beat()
+        assert [m.id for m in await presence.members("circle")] == ["river"]
+        assert not presence.may_reap()  # and it does not judge others until it has been in touch a TTL
+    finally:
+        await presence.aclose()
+        await client.aclose()
+
+
+async def test_a_burst_beyond_the_pool_waits_for_a_connection(redis_server: str) -> None:
+    """200 joins and 200 leaves at once over 5 connections: every one succeeds, none fails fast."""
+    client = connect(redis_server, pool_size=5)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="burst")
+    try:
+        await client.flushdb()
+        await presence.start()
+        joins = (presence.join("circle", peer(f"p{i}"), f"s{i}", capacity=None) for i in range(200))
+        joined = await asyncio.gather(*joins)
+        assert joined == [True] * 200
+        left = await asyncio.gather(*(presence.leave("circle", f"p{i}", f"s{i}") for i in range(200)))
+        assert left == [True] * 200
+        assert await presence.reap() == []  # nothing was deferred
+        assert len(client.connection_pool._in_use_connections) + len(client.connection_pool._available_connections) <= 5
+    finally:
+        await presence.aclose()
         await client.aclose()
