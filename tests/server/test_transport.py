@@ -11,8 +11,8 @@ import pytest
 import socketio
 
 from server import metrics, wire
-from server.http_api import SOCKETS
 from server.transport import compat
+from server.transport.drain import DRAIN
 from tests.conftest import Connect, Server, make_config, start_server
 
 
@@ -64,7 +64,7 @@ async def test_frames_of_64_kib_and_more_on_both_paths(server: Server, connect: 
     poller = await _polling_client(server.url, token, got, "big")
     try:
         assert (await poller.call("room:join", {"room": "circle"}, timeout=5))["ok"]
-        sio = server.app[SOCKETS].sio
+        sio = server.app[DRAIN].server
         body = {"blob": "é" + "x" * (size - 1)}  # a multi-byte character: the length is in bytes
         before_direct, before_queued = direct(), queued()
         await sio.emit("big", body, room=wire.channel("circle"))
@@ -103,7 +103,7 @@ async def test_a_changed_library_falls_back_to_the_stock_path_with_one_warning(
             assert (await sender.send("circle", f"slow {i}"))["ok"]
         await reader.wait_for("message:new", lambda d: d["text"] == "slow 2")
         big = {"blob": "y" * 70_000}  # a 64 KiB+ frame through the queue and aiohttp's websocket writer
-        await srv.app[SOCKETS].sio.emit("big", big, room=wire.channel("circle"))
+        await srv.app[DRAIN].server.emit("big", big, room=wire.channel("circle"))
         assert await reader.wait_for("big") == big
         assert direct() == before
         warnings = [r.getMessage() for r in caplog.records if "transport_fast_path" in r.getMessage()]

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from server import metrics, wire
-from server.http_api import SOCKETS
+from server.transport.drain import DRAIN
 from tests.conftest import Connect, Server, make_config, start_server
 from tests.rawws import RawWebSocket
 
@@ -95,7 +95,7 @@ async def test_malformed_socketio_packets_close_with_one_short_line(
 
 
 async def test_a_session_without_connect_is_closed_after_the_timeout(server: Server) -> None:
-    sio = server.app[SOCKETS].sio
+    sio = server.app[DRAIN].server
     sio.transport_settings = dataclasses.replace(sio.transport_settings, connect_timeout_s=0.3)
     before = dropped("connect_timeout")
     ws = await RawWebSocket.connect(server.url, WS_PATH)
@@ -119,7 +119,7 @@ async def test_a_session_without_connect_is_closed_after_the_timeout(server: Ser
 async def test_sessions_without_connect_count_in_the_per_address_cap(tmp_path: Path, store_kind: str) -> None:
     srv = await start_server(make_config(tmp_path, ip_limits=True))
     try:
-        eio = srv.app[SOCKETS].sio.eio
+        eio = srv.app[DRAIN].server.eio
         eio.settings = dataclasses.replace(eio.settings, sessions_per_address=5)
         before = dropped("address_cap")
         idle = [await RawWebSocket.connect(srv.url, WS_PATH) for _ in range(5)]  # never send a CONNECT
@@ -177,7 +177,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
     while not (await stalled.recv_text() or "").startswith("430"):
         pass
     # From here on the stalled client reads nothing, but keeps answering pings (blindly).
-    sio = server.app[SOCKETS].sio
+    sio = server.app[DRAIN].server
     settings = sio.eio.settings
     stalled_sock = server_side(sio, stalled)
     before_drops = dropped("slow_consumer")
