@@ -180,13 +180,14 @@ def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth
     admin.fill("#login-password", hearth.admin_password)
     admin.click("#login-button")
     expect(admin.locator('body[data-socket="connected"]')).to_have_count(1)
-    crisis = admin.locator("#flags [data-flag-id]").filter(has=admin.locator(".snapshot", has_text="I wish I was dead"))
+    flags = admin.locator("#flags [data-flag-id]")
+    crisis = flags.filter(has=admin.locator(".snapshot", has_text="I wish I was dead"))
     expect(crisis).to_have_count(1)
     expect(crisis.get_by_test_id("urgent")).to_be_visible()
-    ordinary = admin.locator("#flags [data-flag-id]").filter(has=admin.locator(".snapshot", has_text="an ordinary remark"))
+    ordinary = flags.filter(has=admin.locator(".snapshot", has_text="an ordinary remark"))
     expect(ordinary).to_have_count(1)
     expect(ordinary.get_by_test_id("urgent")).to_have_count(0)
-    urgent = admin.locator("#flags [data-flag-id]").evaluate_all("(items) => items.map((i) => i.dataset.urgent === 'true')")
+    urgent = flags.evaluate_all("(items) => items.map((i) => i.dataset.urgent === 'true')")
     assert urgent[0] is True and urgent == sorted(urgent, reverse=True), urgent
 
     peer.locator("#help-close").click()
