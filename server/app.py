@@ -17,10 +17,10 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError
 from server import events, lifecycle, metrics
 from server.broadcast import DirectManager, DirectRedisManager, install_transport_tweaks
-from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
 from server.connections import Connections
 from server.control import Control
+from server.delivery import Delivery
 from server.events import HearthSocketServer
 from server.http_api import REALTIME, SERVICES, add_routes, cors_middleware, errors_middleware, security_headers
 from server.notify import Notifier
@@ -73,8 +73,11 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[errors_middleware, cors_middleware(config.allowed_origins), security_headers],
+        # security_headers is outermost so error responses carry the headers too.
+        middlewares=[security_headers, errors_middleware, cors_middleware(config.allowed_origins)],
         client_max_size=64 * 1024,
+        # Request bodies are not inflated: /api refuses any Content-Encoding (server/http_api.py).
+        handler_args={"auto_decompress": False},
     )
     app[CONFIG] = config
     sio = _socket_server(config)
@@ -84,19 +87,22 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         svc = await open_services(config, clock)
         app[SERVICES] = svc
-        bus: Bus = LocalBus() if config.redis_url is None else RedisBus(config.redis_url)
+        bus = svc.stores.bus
         conns = Connections(sio)
-        rt = Realtime(svc, conns, Notifier(sio), Control(bus, svc.rooms, conns))
+        notify = Notifier(sio)
+        control = Control(bus, svc.rooms, conns, notify, svc.presence)
+        rt = Realtime(svc, conns, notify, control, Delivery(notify, svc))
         lifecycle.register(sio, rt)
         events.register(sio, rt)
         await bus.start(rt.control.on_message)
+        await rt.delivery.start()
         app[REALTIME] = rt
         if config.admin_password is not None:
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
         yield
-        await bus.aclose()
-        await svc.aclose()
+        await rt.delivery.aclose()
+        await svc.aclose()  # the bus too
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()

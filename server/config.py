@@ -77,6 +77,7 @@ class Config:
     purge_interval_s: float = 15.0
     presence_ttl_s: int = 15  # Redis mode: a process that stops heartbeating is gone after this
     presence_reap_s: float = 5.0
+    redis_pool_size: int = 50  # Redis mode: connections per process; a burst beyond it waits (docs/OPERATIONS.md)
     key_epoch_s: int = 3600
     crisis_file: Path | None = None  # None: the default shipped with Hearth
     quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
@@ -130,6 +131,7 @@ class Config:
             ("HEARTH_CONNECTS_PER_IP_PER_MIN", "connects_per_ip_per_min"),
             ("HEARTH_FLAG_RETENTION_DAYS", "flag_retention_days"),
             ("HEARTH_PRESENCE_TTL_S", "presence_ttl_s"),
+            ("HEARTH_REDIS_POOL_SIZE", "redis_pool_size"),
         ):
             if env.get(name, "").strip():
                 values[key] = _positive_int(env[name], name)

@@ -50,11 +50,10 @@ async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
     if not identity.is_staff and room.unattended is not Unattended.OPEN:
         room = room_for_send(room, identity, attended=(await rt.svc.rooms.status(room.id)).attended)
     msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id)
-    body = wire.message(msg)
-    await rt.notify.message_new(room.id, body)
+    await rt.delivery.sent(msg)  # at once, or (Redis) from the room's feed on every process
     metrics.MESSAGES.inc()
     await safety.after_send(rt, msg)
-    return {"message": body}
+    return {"message": wire.message(msg)}
 
 
 async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:

@@ -38,8 +38,16 @@ def error_response(exc: HearthError) -> web.Response:
     return web.json_response({"error": exc.to_wire()}, status=exc.status, headers=headers)
 
 
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/api/") and request.headers.get("Content-Encoding", "identity") != "identity":
+        # Bodies arrive as sent (the app turns aiohttp's decompression off): refuse encodings outright
+        # rather than inflate attacker-chosen data or fail inside the parser.
+        return _error(415, "invalid", "Content-Encoding is not supported; send plain JSON.")
     try:
         return await handler(request)
     except HearthError as exc:
@@ -49,7 +57,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
         code = {404: "not_found", 405: "invalid", 413: "invalid"}.get(exc.status, "invalid")
-        return web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+        return _error(exc.status, code, exc.reason)
     except Exception:
         return web.json_response({"error": internal_error(f"path={request.path}")}, status=500)
 
@@ -78,7 +86,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if not request.path.startswith("/api/"):
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"  # tokens and private data: never cached
+    else:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response

@@ -30,8 +30,9 @@ class Notifier:
     ) -> None:
         await self._to_room("member:left", wire.member_left(room_id, member_id, reason), room_id, skip_sid=skip_sid)
 
-    async def message_new(self, room_id: str, body: dict[str, Any]) -> None:
-        await self._to_room("message:new", body, room_id)
+    async def message_new(self, room_id: str, body: dict[str, Any], *, here_only: bool = False) -> None:
+        """``here_only``: this process's sockets (each process delivers from the Redis feed itself)."""
+        await self._to_room("message:new", body, room_id, ignore_queue=here_only)
 
     async def message_deleted(self, room_id: str, message_id: str) -> None:
         await self._to_room("message:deleted", wire.message_deleted(room_id, message_id), room_id)
@@ -66,8 +67,11 @@ class Notifier:
         await self._to_room("room:updated", body, room.id)
         return body
 
-    async def room_removed_sid(self, sid: str, room_id: str, reason: str, banned_until: int | None) -> None:
-        await self.sio.emit("room:removed", wire.room_removed(room_id, reason, banned_until), to=sid)
+    async def room_removed_sid(
+        self, sid: str, room_id: str, reason: str, banned_until: int | None, *, here_only: bool = False
+    ) -> None:
+        payload = wire.room_removed(room_id, reason, banned_until)
+        await self.sio.emit("room:removed", payload, to=sid, ignore_queue=here_only)
 
     async def room_deleted(self, room_id: str) -> None:
         await self._to_room("room:removed", wire.room_removed(room_id, "room_deleted", None), room_id)
