@@ -218,3 +218,30 @@ def test_admin_edits_a_rooms_guidelines_and_peers_see_the_new_version(hearth: He
     _start(peer, "New Starling")
     peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
     expect(peer.get_by_test_id("guidelines-text")).to_have_text("Listen first.")
+
+
+def test_a_facilitator_edits_guidelines_from_the_room(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+    staff = new_page()
+    _staff_sign_in(staff, name, password, "facilitator")
+    _join(staff, room)
+    staff.get_by_test_id("edit-guidelines").click()
+    staff.get_by_test_id("edit-guidelines-text").fill("One voice at a time.")
+    staff.get_by_test_id("edit-guidelines-save").click()
+    expect(staff.locator("#notice")).to_contain_text("Guidelines saved (version 1)")
+
+    peer = new_page()
+    _start(peer, "Shy Dunlin")
+    expect(peer.get_by_test_id("edit-guidelines")).to_have_count(0)
+    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    expect(peer.get_by_test_id("guidelines-text")).to_have_text("One voice at a time.")
+    peer.get_by_test_id("guidelines-accept").click()
+    expect(peer.locator("#room-name")).to_have_text(room["name"])
+    expect(peer.get_by_test_id("edit-guidelines")).to_be_hidden()
+    # No facilitator needed to read them: the banner tells the peer when none is present.
+    expect(peer.get_by_test_id("unattended-banner")).to_be_hidden()
+    staff.locator("#leave-button").click()
+    expect(peer.get_by_test_id("unattended-banner")).to_be_visible()
+    expect(peer.get_by_test_id("unattended-banner")).to_contain_text("No facilitator is in this room right now")
