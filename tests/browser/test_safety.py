@@ -149,6 +149,24 @@ def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -
     _send(page, "nothing personal in this one")  # no warning for ordinary words
     expect(_message(page, "nothing personal in this one")).to_have_count(1)
 
+    samples = {
+        "mail me: river@example.org": ["an email address"],
+        "ring 020 7946 0958 tonight": ["a phone number"],
+        "see https://example.org/me": ["a link"],
+        "my insta is @river.otter": ["an @handle"],
+        "I live at 221B Baker Street": ["a street address"],
+        "wohne in der Hauptstraße 12": ["a street address"],
+        "it happened on 12.05.2024 at 10:30": [],
+        "I slept 8 hours and walked 12000 steps": [],
+        "feeling low, 3 days now": [],
+    }
+    found = page.evaluate(
+        "async (samples) => { const m = await import('/static/js/safety.js');"
+        " return Object.fromEntries(samples.map((s) => [s, m.contactKinds(s)])); }",
+        list(samples),
+    )
+    assert found == samples
+
 
 def test_forget_me_removes_the_stored_identity(hearth: Hearth, new_page: Any) -> None:
     page = new_page()

@@ -358,8 +358,8 @@ function renderRoomSafety() {
 
 const CONTACT_PATTERNS = [
   ["an email address", /[^\s@<>()]+@[^\s@<>()]+\.[a-z]{2,}/i],
-  ["a phone number", /(?:^|[^\w])\+?\d(?:[\s().-]*\d){6,}/],
-  ["a link", /\bhttps?:\/\/|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|me|co|uk|de|fr|es|app|dev|info|ly|gg|tv|link)\b/i],
+  ["a phone number", null], // see looksLikePhone
+  ["a link", /\bhttps?:\/\/|\bwww\.\S+|(?<![@\w.-])[a-z0-9-]+\.(?:com|org|net|io|me|co|uk|de|fr|es|app|dev|info|ly|gg|tv|link)\b/i],
   ["an @handle", /(?:^|\s)@[a-z0-9_.]{2,}/i],
   [
     "a street address",
@@ -367,8 +367,22 @@ const CONTACT_PATTERNS = [
   ],
 ];
 
+const PHONE = /\+?\d(?:[\s().-]*\d){6,}/g;
+const DATE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/; // 12.05.2024, 2024-05-12: not a phone number
+
+function looksLikePhone(text) {
+  for (const match of text.matchAll(PHONE)) {
+    const before = match.index > 0 ? text[match.index - 1] : "";
+    if (/\w/.test(before)) continue; // inside a word or a longer token
+    if (!DATE.test(match[0].trim())) return true;
+  }
+  return false;
+}
+
 export function contactKinds(text) {
-  return CONTACT_PATTERNS.filter(([, re]) => re.test(text)).map(([kind]) => kind);
+  return CONTACT_PATTERNS.filter(([kind, re]) => (re ? re.test(text) : kind === "a phone number" && looksLikePhone(text))).map(
+    ([kind]) => kind,
+  );
 }
 
 function confirmContact(kinds) {
