@@ -32,8 +32,8 @@ class Stores:
     rooms: RoomStore
     mod: ModStore
     presence: Presence
-    safety: SafetyStore
     bus: Bus
+    safety: SafetyStore
     feed: RedisFeed | None = None  # Redis: every room's feed of stored messages (server/delivery.py reads it)
     closers: list[Closer] = field(default_factory=list)  # run in reverse order by aclose()
 
@@ -69,7 +69,7 @@ async def _open_sqlite(config: Config) -> Stores:
         await db.aclose()
         raise
     bus = LocalBus()
-    return Stores(room_store, mod_store, presence, safety, bus, None, [db.aclose, presence.aclose, bus.aclose])
+    return Stores(room_store, mod_store, presence, bus, safety, None, [db.aclose, presence.aclose, bus.aclose])
 
 
 async def _open_redis(config: Config) -> Stores:
@@ -102,5 +102,6 @@ async def _open_redis(config: Config) -> Stores:
     # Closed in reverse: the bus stops listening, presence stops its heartbeat (and drops it),
     # then the client closes.
     closers: list[Closer] = [client.aclose, presence.aclose, bus.aclose]
-    safety = RedisSafetyStore(client)
-    return Stores(room_store, RedisModStore(client), presence, safety, bus, RedisFeed(client), closers)
+    return Stores(
+        room_store, RedisModStore(client), presence, bus, RedisSafetyStore(client), RedisFeed(client), closers
+    )
