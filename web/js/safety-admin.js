@@ -1,5 +1,5 @@
 /* Safety on the admin page (docs/SAFETY.md): crisis flags first and marked urgent, help-request
- * flags explained, alerts shown live, and each room's guidelines and unattended behaviour. */
+ * flags explained, alerts shown live, and each room's guidelines. */
 
 import { $, el } from "./dom.js";
 import { formatDateTime } from "./format.js";
@@ -72,37 +72,24 @@ export function watchAlerts(socket) {
   });
 }
 
-/* A room's guidelines and what it does while no facilitator is in it; saved on its own. */
+/* A room's guidelines, saved on their own (the room's other settings have their own Save). */
 export function roomSafetyEditor(room, call, notify) {
   const p = "room-" + room.id + "-";
   const guidelines = el("textarea", { id: p + "guidelines", rows: "4", maxlength: "4000", dataset: { testid: "room-guidelines" } });
   guidelines.value = room.guidelines || "";
-  const unattended = el(
-    "select",
-    { id: p + "unattended" },
-    ...[
-      ["open", "stays open"],
-      ["slow", "slows down (30 s or more)"],
-      ["read_only", "becomes read-only for peers"],
-    ].map(([value, label]) => el("option", { value, text: label, selected: (room.unattended || "open") === value })),
-  );
   const save = async () => {
-    const res = await call("PATCH", "/api/rooms/" + encodeURIComponent(room.id), {
-      guidelines: guidelines.value.trim(),
-      unattended: unattended.value,
-    });
+    const res = await call("PATCH", "/api/rooms/" + encodeURIComponent(room.id), { guidelines: guidelines.value.trim() });
     if (!res.ok) {
       if (res.error.code !== "unauthorized") notify("Couldn't save " + room.name + ": " + res.error.message, "error");
       return;
     }
     const version = res.data && res.data.guidelines_version;
-    notify("Saved the safety settings of " + room.name + (version ? " (guidelines version " + version + ")." : "."), "success");
+    notify("Saved the guidelines of " + room.name + (version ? " (guidelines version " + version + ")." : "."), "success");
   };
   return el(
     "div",
     { class: "room-edit room-safety" },
     el("div", { class: "field" }, el("label", { for: guidelines.id, text: "Guidelines (shown before a first join)" }), guidelines),
-    el("div", { class: "field" }, el("label", { for: unattended.id, text: "With no facilitator present, the room" }), unattended),
     el("button", { type: "button", dataset: { action: "save-safety" }, text: "Save guidelines", on: { click: save } }),
   );
 }
