@@ -10,7 +10,7 @@ import { addSendCheck } from "./composer.js";
 import { onServer, request } from "./connection.js";
 import { $, clear, el } from "./dom.js";
 import { formatTime } from "./format.js";
-import { isStaff } from "./identity.js";
+import { isStaff, staffSession } from "./identity.js";
 import { api } from "./net.js";
 import { notify } from "./notice.js";
 import { here, isHere } from "./room-state.js";
@@ -24,6 +24,7 @@ let exitUrl = document.body.dataset.quickExit || DEFAULT_EXIT;
 let resources = [];
 let lastEscape = 0;
 const recent = []; // the latest messages seen, for the context of an alert
+const awaitingContext = new Map(); // message id -> alert item whose message has not been shown yet
 
 /* ---------- quick exit and forgetting ---------- */
 
@@ -273,6 +274,16 @@ function roomTools() {
       },
     }),
   );
+  tools.append(
+    el("button", {
+      type: "button",
+      id: "edit-guidelines",
+      class: "button-quiet",
+      dataset: { testid: "edit-guidelines" },
+      text: "Edit guidelines",
+      on: { click: editGuidelines },
+    }),
+  );
   const banner = el(
     "div",
     { id: "unattended-banner", class: "unattended-banner", role: "status", dataset: { testid: "unattended-banner" }, hidden: true },
@@ -286,10 +297,51 @@ function roomTools() {
   return tools;
 }
 
+/* Staff edit the room's guidelines from the room itself (the admin page has the same). */
+function editGuidelines() {
+  const current = here();
+  const staff = staffSession();
+  if (!current || !staff) return;
+  let dialog = $("edit-guidelines-dialog");
+  if (!dialog) {
+    dialog = el(
+      "dialog",
+      { id: "edit-guidelines-dialog", class: "dialog", "aria-labelledby": "edit-guidelines-title" },
+      el("h2", { id: "edit-guidelines-title", text: "Room guidelines" }),
+      el("p", { class: "hint", text: "Shown before a first join; a change asks everyone to accept again on their next join." }),
+      el("textarea", { id: "edit-guidelines-text", rows: "8", maxlength: "4000", dataset: { testid: "edit-guidelines-text" } }),
+      el(
+        "div",
+        { class: "dialog-buttons" },
+        el("button", { type: "button", id: "edit-guidelines-cancel", text: "Cancel", on: { click: () => dialog.close() } }),
+        el("button", { type: "button", id: "edit-guidelines-save", class: "button-primary", dataset: { testid: "edit-guidelines-save" }, text: "Save" }),
+      ),
+    );
+    document.body.append(dialog);
+  }
+  $("edit-guidelines-text").value = current.room.guidelines || "";
+  $("edit-guidelines-save").onclick = async () => {
+    const room = here();
+    if (!room) return dialog.close();
+    const res = await api("PATCH", "/api/rooms/" + encodeURIComponent(room.room.id), {
+      token: staff.token,
+      body: { guidelines: $("edit-guidelines-text").value.trim() },
+    });
+    if (!res.ok) {
+      notify("Couldn't save the guidelines: " + res.error.message, "error");
+      return;
+    }
+    dialog.close();
+    notify("Guidelines saved (version " + res.data.guidelines_version + ").", "success");
+  };
+  dialog.showModal();
+}
+
 function renderRoomSafety() {
   roomTools();
   const current = here();
   $("show-guidelines").hidden = !current || !current.room.guidelines;
+  $("edit-guidelines").hidden = !current || !isStaff();
   const banner = $("unattended-banner");
   const unattended = !!current && current.room.attended === false;
   banner.hidden = !unattended;
@@ -306,8 +358,8 @@ function renderRoomSafety() {
 
 const CONTACT_PATTERNS = [
   ["an email address", /[^\s@<>()]+@[^\s@<>()]+\.[a-z]{2,}/i],
-  ["a phone number", /(?:^|[^\w])\+?\d(?:[\s().-]*\d){6,}/],
-  ["a link", /\bhttps?:\/\/|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|me|co|uk|de|fr|es|app|dev|info|ly|gg|tv|link)\b/i],
+  ["a phone number", null], // see looksLikePhone
+  ["a link", /\bhttps?:\/\/|\bwww\.\S+|(?<![@\w.-])[a-z0-9-]+\.(?:com|org|net|io|me|co|uk|de|fr|es|app|dev|info|ly|gg|tv|link)\b/i],
   ["an @handle", /(?:^|\s)@[a-z0-9_.]{2,}/i],
   [
     "a street address",
@@ -315,8 +367,22 @@ const CONTACT_PATTERNS = [
   ],
 ];
 
+const PHONE = /\+?\d(?:[\s().-]*\d){6,}/g;
+const DATE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/; // 12.05.2024, 2024-05-12: not a phone number
+
+function looksLikePhone(text) {
+  for (const match of text.matchAll(PHONE)) {
+    const before = match.index > 0 ? text[match.index - 1] : "";
+    if (/\w/.test(before)) continue; // inside a word or a longer token
+    if (!DATE.test(match[0].trim())) return true;
+  }
+  return false;
+}
+
 export function contactKinds(text) {
-  return CONTACT_PATTERNS.filter(([, re]) => re.test(text)).map(([kind]) => kind);
+  return CONTACT_PATTERNS.filter(([kind, re]) => (re ? re.test(text) : kind === "a phone number" && looksLikePhone(text))).map(
+    ([kind]) => kind,
+  );
 }
 
 function confirmContact(kinds) {
@@ -401,6 +467,23 @@ function contextFor(alert) {
   );
 }
 
+/* The alert can come before the message itself (messages reach other processes through the
+ * room's feed): put a placeholder, filled when the message is shown. */
+function contextLater(alert) {
+  if (!alert.message_id) return null;
+  const slot = el("div", { class: "alert-context-slot" });
+  awaitingContext.set(alert.message_id, { alert, slot });
+  return slot;
+}
+
+function fillContext(msg) {
+  const waiting = awaitingContext.get(msg.id);
+  if (!waiting) return;
+  awaitingContext.delete(msg.id);
+  const context = contextFor(waiting.alert);
+  if (context) waiting.slot.replaceWith(context);
+}
+
 function onAlert(alert) {
   if (!alert || !isStaff()) return;
   alertsPanel();
@@ -420,7 +503,7 @@ function onAlert(alert) {
       el("span", { class: "hint", text: " in " + alert.room + ", " + formatTime(alert.ts) }),
     ),
     alert.text ? el("p", { class: "text", text: "“" + alert.text + "”" }) : null,
-    contextFor(alert),
+    contextFor(alert) || contextLater(alert),
     canReply
       ? el(
           "form",
@@ -474,6 +557,7 @@ function init() {
   on("message:rendered", ({ msg }) => {
     recent.push(msg);
     if (recent.length > KEPT_MESSAGES) recent.shift();
+    fillContext(msg);
   });
   onServer("room:updated", (room) => {
     if (room && isHere(room.id)) window.setTimeout(renderRoomSafety); // after the room module applied it
