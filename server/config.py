@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto.keys import SecretKeyError, parse_secret_keys
+from moderation.crisis import CrisisFileError, load_catalog
+
+DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 
 
 class ConfigError(Exception):
@@ -77,6 +80,8 @@ class Config:
     redis_pool_size: int = 50  # Redis mode: connections per process; a burst beyond it waits (docs/OPERATIONS.md)
     redis_pool_timeout_s: int = 30  # ... for at most this long, then the call is `unavailable`
     key_epoch_s: int = 3600
+    crisis_file: Path | None = None  # None: the default shipped with Hearth
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
 
     @property
     def store_name(self) -> str:
@@ -132,6 +137,10 @@ class Config:
         ):
             if env.get(name, "").strip():
                 values[key] = _positive_int(env[name], name)
+        if env.get("HEARTH_CRISIS_FILE", "").strip():
+            values["crisis_file"] = _crisis_file(env["HEARTH_CRISIS_FILE"])
+        if env.get("HEARTH_QUICK_EXIT_URL", "").strip():
+            values["quick_exit_url"] = _quick_exit_url(env["HEARTH_QUICK_EXIT_URL"])
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Config:
@@ -167,6 +176,22 @@ def _origin(raw: str) -> str:
     if not origin.startswith(("http://", "https://")):
         raise ConfigError(f"HEARTH_ALLOWED_ORIGINS items must start with http:// or https://, got {origin!r}")
     return origin
+
+
+def _crisis_file(raw: str) -> Path:
+    path = Path(raw.strip()).expanduser()
+    try:
+        load_catalog(path)  # read once here, so a bad file stops start-up with one clear line
+    except CrisisFileError as exc:
+        raise ConfigError(str(exc)) from None
+    return path
+
+
+def _quick_exit_url(raw: str) -> str:
+    url = raw.strip()
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "\"'<> \t\n"):
+        raise ConfigError(f"HEARTH_QUICK_EXIT_URL must be an http:// or https:// address, got {url!r}")
+    return url
 
 
 def _network(raw: str) -> str:

@@ -29,6 +29,9 @@ PUBSUB_REJECTED = Counter(
     ["channel", "reason"],
     registry=REGISTRY,
 )
+# Counts only: never the text, the phrase that matched, a pseudonym or a member id.
+CRISIS_SIGNALS = Counter("hearth_crisis_signals_total", "Messages that matched a crisis phrase", registry=REGISTRY)
+SUPPORT_REQUESTS = Counter("hearth_support_requests_total", "Help requests made (support:request)", registry=REGISTRY)
 
 
 def observe_event(event: str, code: str, seconds: float) -> None:

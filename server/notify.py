@@ -6,7 +6,9 @@ from typing import Any
 
 import socketio
 
+from moderation.alerts import Alert
 from moderation.flag import Flag
+from moderation.support import Reply
 from rooms.models import LeaveReason, Member, Room
 from server import wire
 
@@ -44,6 +46,21 @@ class Notifier:
     async def flag_new(self, flag: Flag) -> None:
         """Admins anywhere, and staff who joined the flag's room (precise rule 14)."""
         await self.sio.emit("flag:new", wire.flag(flag), room=[wire.ADMINS, wire.staff_channel(flag.room)])
+
+    async def mod_alert(self, a: Alert) -> None:
+        """Staff who joined the room, and every connected admin (an admin in both gets it once)."""
+        await self.sio.emit("mod:alert", wire.alert(a), room=[wire.ADMINS, wire.staff_channel(a.room)])
+
+    async def support_resources(self, sids: list[str], room_id: str, resources: list[dict[str, str]]) -> None:
+        """Only the sockets of the member concerned; nobody else learns that a signal fired."""
+        body = wire.support_resources(room_id, resources)
+        for sid in sids:
+            await self.sio.emit("support:resources", body, to=sid)
+
+    async def support_reply(self, sids: list[str], reply: Reply) -> None:
+        body = wire.support_reply(reply)
+        for sid in sids:
+            await self.sio.emit("support:reply", body, to=sid)
 
     async def room_updated(self, room: Room, online: int, attended: bool) -> dict[str, Any]:
         body = wire.room(room, online, attended)

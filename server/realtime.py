@@ -32,6 +32,12 @@ class Realtime:
         sids = await self.svc.presence.remove_member(kick.room, kick.member_id)
         if holders or sids:
             await self.notify.member_left(kick.room, kick.member_id, LeaveReason.REMOVED)
+            record = await self.svc.rooms.store.get_member(kick.room, kick.member_id)
+            if record is not None and record.role.is_staff:  # the last staff member may have gone (rule 31)
+                status = await self.svc.rooms.status(kick.room)
+                if not status.attended:
+                    room = await self.svc.rooms.get_room(kick.room)
+                    await self.notify.room_updated(room, status.online, status.attended)
 
     async def room_updated(self, room: Room) -> dict[str, object]:
         """Settings changed: every process forgets its copy, members get ``room:updated``."""

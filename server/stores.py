@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crypto.keys import derive_key
+from moderation.safety_store import SafetyStore
 from moderation.store import ModStore
 from rooms.errors import Unavailable
 from rooms.presence import Presence
@@ -34,6 +35,7 @@ class Stores:
     mod: ModStore
     presence: Presence
     bus: Bus
+    safety: SafetyStore
     feed: RedisFeed | None = None  # Redis: every room's feed of stored messages (server/delivery.py reads it)
     closers: list[Closer] = field(default_factory=list)  # run in reverse order by aclose()
 
@@ -51,6 +53,7 @@ async def open_stores(config: Config) -> Stores:
 
 
 async def _open_sqlite(config: Config) -> Stores:
+    from moderation.safety_sqlite import SqliteSafetyStore
     from moderation.sqlite_store import SqliteModStore
     from rooms.presence import MemoryPresence
     from rooms.sqlite_db import SqliteDatabase
@@ -59,18 +62,21 @@ async def _open_sqlite(config: Config) -> Stores:
     db = SqliteDatabase(config.db_path)
     await db.open()
     room_store, mod_store, presence = SqliteRoomStore(db), SqliteModStore(db), MemoryPresence()
+    safety = SqliteSafetyStore(db)
     try:
         await room_store.open()
         await mod_store.open()
+        await safety.open()
     except BaseException:
         await db.aclose()
         raise
     bus = LocalBus()
-    return Stores(room_store, mod_store, presence, bus, None, [db.aclose, presence.aclose, bus.aclose])
+    return Stores(room_store, mod_store, presence, bus, safety, None, [db.aclose, presence.aclose, bus.aclose])
 
 
 async def _open_redis(config: Config) -> Stores:
     from moderation.redis_store import RedisModStore
+    from moderation.safety_redis import RedisSafetyStore
     from rooms.redis_common import connect
     from rooms.redis_feed import RedisFeed
     from rooms.redis_presence import RedisPresence
@@ -99,4 +105,6 @@ async def _open_redis(config: Config) -> Stores:
     # Closed in reverse: the bus stops listening, presence stops its heartbeat (and drops it),
     # then the client closes.
     closers: list[Closer] = [client.aclose, presence.aclose, bus.aclose]
-    return Stores(room_store, RedisModStore(client), presence, bus, RedisFeed(client), closers)
+    return Stores(
+        room_store, RedisModStore(client), presence, bus, RedisSafetyStore(client), RedisFeed(client), closers
+    )
