@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from crypto.passwords import DUMMY_HASH, hash_password, verify_password
 from moderation import audit
@@ -18,6 +22,14 @@ from rooms.pseudonyms import validate_staff_name
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 LOGIN_FAILURES, LOGIN_WINDOW_MS = 5, 15 * 60 * 1000
+# scrypt is slow by design and releases the GIL: run it in threads, but leave one core to the
+# event loop, so a burst of logins queues here instead of starving every other request.
+_HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="hearth-scrypt")
+_T = TypeVar("_T")
+
+
+async def _off_loop(fn: Callable[..., _T], *args: str) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, fn, *args)
 
 
 def validate_password(raw: object) -> str:
@@ -37,7 +49,7 @@ async def create_account(mod: Moderation, name: object, role: object, password: 
         id=secrets.token_hex(8),
         name=validate_staff_name(name),
         role=validate_role(role),
-        password_hash=await asyncio.to_thread(hash_password, validate_password(password)),
+        password_hash=await _off_loop(hash_password, validate_password(password)),
         created_at=mod.clock.now_ms(),
     )
     await mod.store.add_staff(account)  # Conflict when the name is taken
@@ -46,7 +58,7 @@ async def create_account(mod: Moderation, name: object, role: object, password: 
 
 async def ensure_admin(mod: Moderation, password: str) -> None:
     """The bootstrap admin: ``admin`` exists with this password after start-up."""
-    hashed = await asyncio.to_thread(hash_password, password)
+    hashed = await _off_loop(hash_password, password)
     existing = await mod.store.get_staff("admin")
     if existing is None:
         account = StaffAccount(secrets.token_hex(8), "admin", Role.ADMIN, hashed, mod.clock.now_ms())
@@ -54,7 +66,7 @@ async def ensure_admin(mod: Moderation, password: str) -> None:
             await mod.store.add_staff(account)
         except Conflict:  # another process created it first: set the password below
             existing = await mod.store.get_staff("admin")
-    if existing is not None and not await asyncio.to_thread(verify_password, password, existing.password_hash):
+    if existing is not None and not await _off_loop(verify_password, password, existing.password_hash):
         await mod.store.set_staff_password("admin", hashed)
 
 
@@ -82,41 +94,101 @@ async def remove(mod: Moderation, actor: Identity, name: str) -> StaffAccount:
 
 
 class LoginLimiter:
-    """Failures per name in a moving 15-minute window (precise rule 18); kept in memory."""
+    """Failures per (name, client address) in a moving 15-minute window (precise rule 18); in memory.
 
-    def __init__(self, clock: Clock) -> None:
+    An attempt holds a slot from before its password hash is awaited until its outcome is known, so
+    concurrent attempts cannot slip past the limit. Failures from one address never count against
+    another, so a stranger cannot lock a staff member out.
+    """
+
+    def __init__(self, clock: Clock, *, enabled: bool = True) -> None:
         self.clock = clock
-        self._failures: dict[str, deque[int]] = {}
+        self.enabled = enabled
+        self._failures: dict[tuple[str, str], deque[int]] = {}
+        self._pending: dict[tuple[str, str], int] = {}
 
-    def _recent(self, name: str) -> deque[int]:
-        window = self._failures.get(name, deque())
+    def _recent(self, key: tuple[str, str]) -> deque[int]:
+        window = self._failures.get(key, deque())
         cutoff = self.clock.now_ms() - LOGIN_WINDOW_MS
         while window and window[0] <= cutoff:
             window.popleft()
         return window
 
-    def check(self, name: str) -> None:
-        window = self._recent(name)
-        if len(window) >= LOGIN_FAILURES:
-            raise RateLimited(window[0] + LOGIN_WINDOW_MS - self.clock.now_ms(), "Too many failed logins; wait.")
+    def begin(self, name: str, address: str) -> None:
+        """Take a slot for one attempt, or raise RateLimited; end with ``failed`` or ``succeeded``."""
+        if not self.enabled:
+            return
+        key = (name, address)
+        window = self._recent(key)
+        pending = self._pending.get(key, 0)
+        if len(window) + pending >= LOGIN_FAILURES:
+            retry = window[0] + LOGIN_WINDOW_MS - self.clock.now_ms() if window else 1000
+            raise RateLimited(max(1, retry), "Too many failed logins; wait.")
+        self._pending[key] = pending + 1
 
-    def failed(self, name: str) -> None:
-        self._failures.setdefault(name, self._recent(name)).append(self.clock.now_ms())
+    def _release(self, key: tuple[str, str]) -> None:
+        pending = self._pending.get(key, 0) - 1
+        if pending > 0:
+            self._pending[key] = pending
+        else:
+            self._pending.pop(key, None)
+
+    def failed(self, name: str, address: str) -> None:
+        if not self.enabled:
+            return
+        key = (name, address)
+        self._release(key)
+        self._failures.setdefault(key, self._recent(key)).append(self.clock.now_ms())
+
+    def succeeded(self, name: str, address: str) -> None:
+        if not self.enabled:
+            return
+        key = (name, address)
+        self._release(key)
+        self._failures.pop(key, None)
 
     def prune(self) -> None:
-        for name in list(self._failures):
-            if not self._recent(name):
-                del self._failures[name]
+        for key in list(self._failures):
+            if not self._recent(key):
+                del self._failures[key]
 
 
-async def login(mod: Moderation, limiter: LoginLimiter, name: object, password: object) -> StaffAccount:
+async def login(
+    mod: Moderation, limiter: LoginLimiter, name: object, password: object, address: str = "unknown"
+) -> StaffAccount:
     if not isinstance(name, str) or not isinstance(password, str) or len(name) > 64 or len(password) > MAX_PASSWORD:
         raise Invalid("name and password must be strings.")
-    limiter.check(name)
-    account = await mod.store.get_staff(name)
-    # Spend the same time for an unknown name as for a wrong password.
-    ok = await asyncio.to_thread(verify_password, password, account.password_hash if account else DUMMY_HASH)
+    limiter.begin(name, address)  # before anything is awaited
+    try:
+        account = await mod.store.get_staff(name)
+        # Spend the same time for an unknown name as for a wrong password.
+        ok = await _off_loop(verify_password, password, account.password_hash if account else DUMMY_HASH)
+    except BaseException:
+        limiter.failed(name, address)
+        raise
     if account is None or not ok:
-        limiter.failed(name)
+        limiter.failed(name, address)
         raise Unauthorized("Wrong name or password.")
+    limiter.succeeded(name, address)
+    return account
+
+
+async def change_password(mod: Moderation, actor: Identity, name: str, body: object) -> StaffAccount:
+    """An admin sets a staff member's password; every token issued before stops working."""
+    require(actor, Permission.MANAGE_STAFF)
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.")
+    unknown = sorted(set(body) - {"password"})
+    if unknown:
+        raise Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+    return await set_password(mod, name, body.get("password"))
+
+
+async def set_password(mod: Moderation, name: str, password: object) -> StaffAccount:
+    hashed = await _off_loop(hash_password, validate_password(password))
+    if not await mod.store.set_staff_password(name, hashed):
+        raise NotFound("No staff account with that name.")
+    account = await mod.store.get_staff(name)
+    if account is None:
+        raise NotFound("No staff account with that name.")
     return account

@@ -134,7 +134,7 @@ async def post_login(request: web.Request) -> web.Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object.")
-    account = await staff.login(svc.mod, svc.login_limiter, body.get("name"), body.get("password"))
+    account = await staff.login(svc.mod, svc.login_limiter, body.get("name"), body.get("password"), _address(request))
     token, ident = svc.auth.issue_staff(account)
     return web.json_response({"token": token, "identity": _identity_wire(ident)})
 
@@ -216,6 +216,15 @@ async def get_staff(request: web.Request) -> web.Response:
     return web.json_response({"staff": [{"name": a.name, "role": a.role.wire} for a in accounts]})
 
 
+async def patch_staff(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    account = await staff.change_password(
+        svc.mod, await identity(request), request.match_info["name"], await json_body(request)
+    )
+    await request.app[SOCKETS].disconnect_staff(account.id)
+    return web.json_response({"name": account.name, "role": account.role.wire})
+
+
 async def delete_staff(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     account = await staff.remove(svc.mod, await identity(request), request.match_info["name"])
@@ -265,6 +274,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/admin/audit", get_audit)
     r.add_post("/api/admin/staff", post_staff)
     r.add_get("/api/admin/staff", get_staff)
+    r.add_patch("/api/admin/staff/{name}", patch_staff)
     r.add_delete("/api/admin/staff/{name}", delete_staff)
     r.add_route("*", "/api/{tail:.*}", api_not_found)
     r.add_get("/healthz", healthz)
