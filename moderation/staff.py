@@ -18,7 +18,7 @@ from moderation.roles import Permission, require
 from rooms.clock import Clock
 from rooms.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from rooms.models import Identity, Role
-from rooms.pseudonyms import validate_staff_name
+from rooms.pseudonyms import names_staff_account, random_pseudonym, validate_pseudonym, validate_staff_name
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 LOGIN_FAILURES, LOGIN_WINDOW_MS = 5, 15 * 60 * 1000
@@ -77,6 +77,16 @@ async def add(mod: Moderation, actor: Identity, body: object) -> StaffAccount:
     account = await create_account(mod, body.get("name"), body.get("role"), body.get("password"))
     await audit.record(mod, actor, "staff.add", None, account.name, None)
     return account
+
+
+async def peer_pseudonym(mod: Moderation, raw: object) -> str:
+    """A peer's pseudonym for POST /api/session: picked when absent, else valid and no staff account's name."""
+    if raw is None:
+        return random_pseudonym()
+    pseudonym = validate_pseudonym(raw)
+    if names_staff_account(pseudonym, [account.name for account in await mod.store.list_staff()]):
+        raise Invalid("Pseudonym may not be a staff member's name.", field="pseudonym")
+    return pseudonym
 
 
 async def list_all(mod: Moderation, actor: Identity) -> list[StaffAccount]:

@@ -13,7 +13,6 @@ from aiohttp import web
 from moderation import audit, review, room_admin, staff
 from rooms.errors import HearthError, Invalid, NotFound, RateLimited, Unauthorized
 from rooms.models import Identity
-from rooms.pseudonyms import random_pseudonym, validate_pseudonym
 from server import metrics, wire
 from server.acks import internal_error
 from server.auth import bearer
@@ -122,8 +121,7 @@ async def post_session(request: web.Request) -> web.Response:
     body = await json_body(request, optional=True)
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object.")
-    raw = body.get("pseudonym")
-    pseudonym = random_pseudonym() if raw is None else validate_pseudonym(raw)
+    pseudonym = await staff.peer_pseudonym(svc.mod, body.get("pseudonym"))
     token, ident = svc.auth.issue_peer(pseudonym)
     return web.json_response({"token": token, "identity": _identity_wire(ident)}, status=201)
 
