@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
+from rooms.names import numbered
 from rooms.redis_store import guarded, key, text, texts
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,14 @@ local function split(v)
   local bar = string.find(v, '|', 1, true)
   return string.sub(v, 1, bar - 1), string.sub(v, bar + 1)
 end
+-- A member's info is "role|joined|number|name key|sealed pseudonym"; the name key may be empty.
+local function name_key(info)
+  local a = string.find(info, '|', 1, true)
+  local b = string.find(info, '|', a + 1, true)
+  local c = string.find(info, '|', b + 1, true)
+  local d = string.find(info, '|', c + 1, true)
+  return string.sub(info, c + 1, d - 1), string.sub(info, b + 1, c - 1)
+end
 local function live_members(sockets)
   local live = {}
   local flat = redis.call('HGETALL', sockets)
@@ -45,8 +54,10 @@ local function live_members(sockets)
 end
 """
 
-# Capacity is checked and the socket added in one step, so concurrent joins on any number of
-# processes never overfill a room. Only new peers count against it.
+# Capacity is checked, the member's number chosen (precise rule 27) and the socket added in one
+# step, so concurrent joins on any number of processes never overfill a room nor share a name.
+# KEYS: sockets, members, this process's rooms, names (name key -> member id).
+# ARGV[9..]: the keys of the member's candidate names, unnumbered first.
 _JOIN = (
     _LIB
     + """
@@ -54,6 +65,7 @@ local sid, mid, pid, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local sealed, capacity, room = ARGV[6], ARGV[7], ARGV[8]
 local live = live_members(KEYS[1])
 local first = not live[mid]
+local number = 1
 if first then
   if capacity ~= '' and role == '0' then
     local peers = 0
@@ -61,16 +73,36 @@ if first then
       local info = redis.call('HGET', KEYS[2], m)
       if info and string.sub(info, 1, 2) == '0|' then peers = peers + 1 end
     end
-    if peers >= tonumber(capacity) then return -1 end
+    if peers >= tonumber(capacity) then return {-1, 0} end
   end
+  local chosen = ''
+  for i = 9, #ARGV do
+    local holder = redis.call('HGET', KEYS[4], ARGV[i])
+    local free = true
+    if holder and holder ~= mid and live[holder] then
+      local info = redis.call('HGET', KEYS[2], holder)
+      free = not info or name_key(info) ~= ARGV[i]
+    end
+    if free then
+      number, chosen = i - 8, ARGV[i]
+      break
+    end
+  end
+  if chosen ~= '' then redis.call('HSET', KEYS[4], chosen, mid) end
   local t = redis.call('TIME')
   local joined = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('HSET', KEYS[2], mid, role .. '|' .. joined .. '|' .. sealed)
+  redis.call('HSET', KEYS[2], mid, role .. '|' .. joined .. '|' .. number .. '|' .. chosen .. '|' .. sealed)
+else
+  local info = redis.call('HGET', KEYS[2], mid)
+  if info then
+    local _, n = name_key(info)
+    number = tonumber(n) or 1
+  end
 end
 redis.call('HSET', KEYS[1], sid, pid .. '|' .. mid)
 redis.call('SADD', KEYS[3], room)
-if first then return 1 end
-return 0
+if first then return {1, number} end
+return {0, number}
 """
 )
 
@@ -121,6 +153,11 @@ for i = 1, #flat, 2 do
   end
 end
 if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
+local info = redis.call('HGET', KEYS[2], ARGV[3])
+if info then
+  local nk = name_key(info)
+  if nk ~= '' and redis.call('HGET', KEYS[3], nk) == ARGV[3] then redis.call('HDEL', KEYS[3], nk) end
+end
 redis.call('HDEL', KEYS[2], ARGV[3])
 return 1
 """
@@ -136,6 +173,11 @@ for i = 1, #flat, 2 do
   if mid == ARGV[2] then out[#out + 1] = flat[i] end
 end
 if #out > 0 then redis.call('HDEL', KEYS[1], unpack(out)) end
+local info = redis.call('HGET', KEYS[2], ARGV[2])
+if info then
+  local nk = name_key(info)
+  if nk ~= '' and redis.call('HGET', KEYS[3], nk) == ARGV[2] then redis.call('HDEL', KEYS[3], nk) end
+end
 redis.call('HDEL', KEYS[2], ARGV[2])
 return out
 """
@@ -229,7 +271,7 @@ class RedisPresence:
         return seal(self.seal_keys[0], member.pseudonym.encode(), _aad(room_id, member.id))
 
     def _member(self, room_id: str, member_id: bytes | str, info: bytes) -> tuple[bytes, Member]:
-        role, joined, sealed = info.split(b"|", 2)
+        role, joined, number, _name_key, sealed = info.split(b"|", 4)
         mid = text(member_id)
         pseudonym = UNREADABLE
         for k in self.seal_keys:  # several during a secret key rotation
@@ -238,7 +280,7 @@ class RedisPresence:
                 break
             except SealError:
                 continue
-        return joined, Member(mid, pseudonym, Role(int(role)))
+        return joined, Member(mid, numbered(pseudonym, int(number)), Role(int(role)))
 
     # key layout ----------------------------------------------------------------
 
@@ -257,6 +299,10 @@ class RedisPresence:
     @staticmethod
     def _members(room_id: str) -> str:
         return key("presence", "room", room_id, "members")
+
+    @staticmethod
+    def _names(room_id: str) -> str:
+        return key("presence", "room", room_id, "names")
 
     # heartbeat -----------------------------------------------------------------
 
@@ -300,10 +346,21 @@ class RedisPresence:
 
     # presence ------------------------------------------------------------------
 
-    @guarded
     async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+        first, _ = await self.join_named(room_id, member, sid, capacity=capacity, names=())
+        return first
+
+    @guarded
+    async def join_named(
+        self, room_id: str, member: Member, sid: str, *, capacity: int | None, names: Sequence[str]
+    ) -> tuple[bool, int]:
         result = await self._join(
-            keys=[self._sockets(room_id), self._members(room_id), self._proc_rooms(self.process_id)],
+            keys=[
+                self._sockets(room_id),
+                self._members(room_id),
+                self._proc_rooms(self.process_id),
+                self._names(room_id),
+            ],
             args=[
                 self.HEARTBEAT_PREFIX,
                 sid,
@@ -313,16 +370,17 @@ class RedisPresence:
                 self._seal(room_id, member),
                 "" if capacity is None else capacity,
                 room_id,
+                *names,
             ],
         )
-        if int(result) < 0:
+        if int(result[0]) < 0:
             raise RoomFull()
-        return bool(result)
+        return bool(int(result[0])), int(result[1])
 
     @guarded
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         last = await self._leave(
-            keys=[self._sockets(room_id), self._members(room_id)],
+            keys=[self._sockets(room_id), self._members(room_id), self._names(room_id)],
             args=[self.HEARTBEAT_PREFIX, sid, member_id],
         )
         return bool(last)
@@ -330,7 +388,8 @@ class RedisPresence:
     @guarded
     async def remove_member(self, room_id: str, member_id: str) -> list[str]:
         sids = await self._remove(
-            keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX, member_id]
+            keys=[self._sockets(room_id), self._members(room_id), self._names(room_id)],
+            args=[self.HEARTBEAT_PREFIX, member_id],
         )
         return sorted(text(s) for s in sids)
 
@@ -360,7 +419,7 @@ class RedisPresence:
 
     @guarded
     async def drop_room(self, room_id: str) -> None:
-        await self.r.delete(self._sockets(room_id), self._members(room_id))
+        await self.r.delete(self._sockets(room_id), self._members(room_id), self._names(room_id))
 
     @guarded
     async def reap(self) -> list[tuple[str, str]]:

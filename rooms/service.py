@@ -13,6 +13,7 @@ from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.models import Identity, Member, MemberRecord, Message, Room
+from rooms.names import RoomNames, numbered
 from rooms.presence import Presence
 from rooms.store import RoomStore
 from rooms.text import clean_text
@@ -101,7 +102,9 @@ class RoomService:
         clock: Clock,
         guards: Guards,
         limiter: TokenBucket,
+        names: RoomNames | None = None,
     ) -> None:
+        self.names = names
         self.store = store
         self.presence = presence
         self.vault = vault
@@ -179,7 +182,9 @@ class RoomService:
             await self.guards.check_join(room, you.id)
             if room.locked:
                 raise RoomLocked()
-        first = await self.presence.join(room.id, you, sid, capacity=room.capacity)
+        candidates = [] if self.names is None else self.names.candidates(room.id, identity.pseudonym)
+        first, number = await self.presence.join_named(room.id, you, sid, capacity=room.capacity, names=candidates)
+        you = Member(you.id, numbered(identity.pseudonym, number), you.role)
         if first:
             await self.store.record_member(
                 MemberRecord(room.id, you.id, identity.role, identity.pseudonym if identity.is_staff else None)
@@ -198,11 +203,16 @@ class RoomService:
 
     # messages ------------------------------------------------------------
 
-    async def send(self, identity: Identity, room: Room, text: object, client_id: object) -> Message:
+    async def send(
+        self, identity: Identity, room: Room, text: object, client_id: object, *, shown: Member | None = None
+    ) -> Message:
+        """Send as ``identity``; ``shown`` is the member as the room sees them (with their number)."""
         clean = clean_text(text)
         if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
             raise Invalid("client_id must be a string of at most 64 characters.", field="client_id")
         author = self.member_for(identity, room.id)
+        if shown is not None and shown.id == author.id:
+            author = shown
         bucket = (room.id, author.id)
         if not identity.is_staff:
             await self.guards.check_send(room, author.id)

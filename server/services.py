@@ -17,6 +17,7 @@ from moderation.store import ModStore
 from rooms.clock import Clock
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
+from rooms.names import RoomNames
 from rooms.presence import Presence
 from rooms.service import RoomService
 from rooms.store import RoomStore
@@ -122,6 +123,7 @@ async def open_services(config: Config, clock: Clock) -> Services:
         clock=clock,
         guards=guards,
         limiter=TokenBucket(clock, burst=5, refill_ms=2000),
+        names=RoomNames(keyring.derive(b"room-names/v1")),
     )
     mod = Moderation(mod_store, rooms, clock, keyring, flag_retention_ms=config.flag_retention_days * 86_400_000)
     auth = Auth(

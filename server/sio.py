@@ -246,9 +246,9 @@ class SocketHandlers:
         @acked("message:send")
         async def message_send(sid: str, data: object) -> dict[str, Any]:
             req = wire.payload(data)
-            conn, room_id, _ = self._joined(sid, req)
+            conn, room_id, member = self._joined(sid, req)
             room = await svc.rooms.get_room(room_id)
-            msg = await svc.rooms.send(conn.identity, room, req.get("text"), req.get("client_id"))
+            msg = await svc.rooms.send(conn.identity, room, req.get("text"), req.get("client_id"), shown=member)
             body = wire.message(msg)
             await sio.emit("message:new", body, room=wire.channel(room_id))
             metrics.MESSAGES.inc()
