@@ -7,11 +7,14 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from crypto.address_hash import AddressHasher
 from crypto.keys import generate_secret_key
 from crypto.sealing import Keyring
 from crypto.tokens import TokenSigner
+from moderation.admission_store import AdmissionStore
 from moderation.context import Moderation
 from moderation.guards import ModerationGuards
+from moderation.returning import AddressMarks, MemoryAddressMarks, ReturningSignal
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
 from rooms.clock import Clock
@@ -44,6 +47,8 @@ class Services:
     guards: ModerationGuards
     login_limiter: LoginLimiter
     ip_limiter: IpLimiter
+    admissions: AdmissionStore
+    returning: ReturningSignal
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def ping(self) -> None:
@@ -102,6 +107,22 @@ async def open_stores(config: Config) -> tuple[RoomStore, ModStore, Presence, li
     return await open_redis_stores(config)
 
 
+async def open_admission_stores(mod_store: ModStore) -> tuple[AdmissionStore, AddressMarks]:
+    """Admissions beside the moderation store; address marks in Redis, or in this process's memory."""
+    from moderation.admission_store import RedisAdmissionStore, SqliteAdmissionStore
+    from moderation.redis_store import RedisModStore
+    from moderation.sqlite_store import SqliteModStore
+
+    if isinstance(mod_store, RedisModStore):
+        from moderation.redis_returning import RedisAddressMarks
+
+        return RedisAdmissionStore(mod_store.r), RedisAddressMarks(mod_store.r)
+    assert isinstance(mod_store, SqliteModStore)
+    admissions = SqliteAdmissionStore(mod_store.db)
+    await admissions.open()
+    return admissions, MemoryAddressMarks()
+
+
 async def open_services(config: Config, clock: Clock) -> Services:
     if config.secret is None:
         raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
@@ -125,7 +146,17 @@ async def open_services(config: Config, clock: Clock) -> Services:
         limiter=TokenBucket(clock, burst=5, refill_ms=2000),
         names=RoomNames(keyring.derive(b"room-names/v1")),
     )
-    mod = Moderation(mod_store, rooms, clock, keyring, flag_retention_ms=config.flag_retention_days * 86_400_000)
+    admissions, marks = await open_admission_stores(mod_store)
+    returning = ReturningSignal(AddressHasher(config.secret.keys[0]), marks, clock, enabled=config.ip_limits)
+    mod = Moderation(
+        mod_store,
+        rooms,
+        clock,
+        keyring,
+        flag_retention_ms=config.flag_retention_days * 86_400_000,
+        admissions=admissions,
+        returning=returning,
+    )
     auth = Auth(
         TokenSigner(config.secret.keys),
         mod_store,
@@ -155,5 +186,7 @@ async def open_services(config: Config, clock: Clock) -> Services:
         guards=guards,
         login_limiter=LoginLimiter(clock),
         ip_limiter=ip_limiter,
+        admissions=admissions,
+        returning=returning,
         closers=closers,
     )
