@@ -22,6 +22,9 @@ ACTIONS = frozenset(
         "flag.ban",
         "staff.add",
         "staff.remove",
+        "warn",
+        "admit",
+        "deny",
     }
 )
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000

@@ -73,8 +73,21 @@ class Muted(HearthError):
     code = "muted"
     status = 403
 
-    def __init__(self, until: int | None) -> None:
-        super().__init__("You are muted in this room.", until=until)
+    def __init__(self, until: int | None, reason: str | None = None) -> None:
+        if reason is None:
+            super().__init__("You are muted in this room.", until=until)
+        else:  # rules 25 and 26: "new_identity" or "returning", or the facilitator's reason
+            super().__init__("You are muted in this room.", until=until, reason=reason)
+
+
+class Waiting(HearthError):
+    """Rule 24: a peer in a room with admission by approval, not admitted yet."""
+
+    code = "waiting"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("A facilitator will let you in shortly; please wait.")
 
 
 class Banned(HearthError):

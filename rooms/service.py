@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rooms.clock import Clock
-from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode
+from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode, Waiting
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.models import Identity, Member, MemberRecord, Message, Room
@@ -29,10 +29,16 @@ ROOM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 
 class Guards(Protocol):
-    """Checks owned by moderation (bans, mutes) that rooms must ask before acting."""
+    """Checks owned by moderation (bans, admission, mutes) that rooms must ask before acting."""
 
-    async def check_join(self, room: Room, member_id: str) -> None: ...
-    async def check_send(self, room: Room, member_id: str) -> None: ...
+    async def check_join(
+        self, room: Room, member_id: str, *, identity: Identity | None = None, address: str | None = None
+    ) -> None: ...
+
+    async def after_join(self, room: Room, member: Member, *, address: str | None) -> str | None:
+        """Returns the id of a sanctioned member this newcomer is returning as, if any."""
+
+    async def check_send(self, room: Room, member_id: str, *, identity: Identity | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ class JoinResult:
     members: list[Member]
     history: list[Message]
     first_socket: bool
+    returning_from: str | None = None  # rule 26: the sanctioned member this one appears to be
 
 
 def slugify(name: str) -> str:
@@ -175,11 +182,17 @@ class RoomService:
     def member_for(self, identity: Identity, room_id: str) -> Member:
         return Member(self.member_ids.member_id(room_id, identity.id), identity.pseudonym, identity.role)
 
-    async def join(self, identity: Identity, room_id: object, sid: str) -> JoinResult:
+    async def join(self, identity: Identity, room_id: object, sid: str, *, address: str | None = None) -> JoinResult:
+        """Join a room; ``address`` is the socket's client address, opaque here (only ever hashed)."""
         room = await self.get_room(room_id)
         you = self.member_for(identity, room.id)
         if not identity.is_staff:
-            await self.guards.check_join(room, you.id)
+            try:
+                await self.guards.check_join(room, you.id, identity=identity, address=address)
+            except Waiting:
+                # Recorded, so that staff can admit or deny a member who has never been in.
+                await self.store.record_member(MemberRecord(room.id, you.id, identity.role, None))
+                raise
             if room.locked:
                 raise RoomLocked()
         candidates = [] if self.names is None else self.names.candidates(room.id, identity.pseudonym)
@@ -189,9 +202,12 @@ class RoomService:
             await self.store.record_member(
                 MemberRecord(room.id, you.id, identity.role, identity.pseudonym if identity.is_staff else None)
             )
+        returning_from = None
+        if first and not identity.is_staff:
+            returning_from = await self.guards.after_join(room, you, address=address)
         members = await self.presence.members(room.id)
         history = await self.history(room.id)
-        return JoinResult(room, len(members), you, members, history, first)
+        return JoinResult(room, len(members), you, members, history, first, returning_from)
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         return await self.presence.leave(room_id, member_id, sid)
@@ -215,7 +231,7 @@ class RoomService:
             author = shown
         bucket = (room.id, author.id)
         if not identity.is_staff:
-            await self.guards.check_send(room, author.id)
+            await self.guards.check_send(room, author.id, identity=identity)
             if room.locked:
                 raise RoomLocked()
             wait = self.limiter.check(bucket)

@@ -134,7 +134,9 @@ async def open_services(config: Config, clock: Clock) -> Services:
         for close in reversed(closers):
             await close()
         raise
-    guards = ModerationGuards(mod_store, clock)
+    admissions, marks = await open_admission_stores(mod_store)
+    returning = ReturningSignal(AddressHasher(config.secret.keys[0]), marks, clock, enabled=config.ip_limits)
+    guards = ModerationGuards(mod_store, clock, admissions=admissions, returning=returning)
     vault = MessageVault(keyring, room_store, clock, epoch_ms=config.key_epoch_s * 1000)
     rooms = RoomService(
         store=room_store,
@@ -146,8 +148,6 @@ async def open_services(config: Config, clock: Clock) -> Services:
         limiter=TokenBucket(clock, burst=5, refill_ms=2000),
         names=RoomNames(keyring.derive(b"room-names/v1")),
     )
-    admissions, marks = await open_admission_stores(mod_store)
-    returning = ReturningSignal(AddressHasher(config.secret.keys[0]), marks, clock, enabled=config.ip_limits)
     mod = Moderation(
         mod_store,
         rooms,
