@@ -6,7 +6,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from rooms.redis_store import guarded, key
+from rooms.redis_common import guarded, key
 from rooms.sqlite_db import SqliteDatabase
 
 SCHEMA = """

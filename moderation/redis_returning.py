@@ -8,25 +8,13 @@ import orjson
 import redis.asyncio as aioredis
 
 from moderation.returning import Mark
-from rooms.redis_store import guarded, key
-
-# Keep the longer of two marks for one hash (two sanctioned members behind one address).
-_PUT = """
-for i = 1, #KEYS do
-  local cur = redis.call('PEXPIRETIME', KEYS[i])
-  local exp = tonumber(ARGV[2 * i])
-  if cur < 0 or cur <= exp then
-    redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'PXAT', exp)
-  end
-end
-return #KEYS
-"""
+from rooms.redis_common import guarded, key, script
 
 
 class RedisAddressMarks:
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
-        self._put = client.register_script(_PUT)
+        self._put = script(client, "moderation", "returning_put")
 
     @staticmethod
     def _key(room_id: str, digest: str) -> str:

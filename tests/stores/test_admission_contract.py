@@ -59,3 +59,26 @@ async def test_marks_expire_in_redis(redis_stores: Stores) -> None:
     await marks.put("circle", [("h1", Mark("m_a", None, now + HOUR))])
     ttl = await redis_stores.mod.r.pttl("hearth:room:circle:returning:h1")
     assert 0 < ttl <= HOUR
+
+
+async def test_keys_written_are_documented(redis_stores: Stores) -> None:
+    from moderation.redis_store import RedisModStore
+    from rooms.names import RoomNames
+    from tests.stores.test_redis import documented_keys
+
+    assert isinstance(redis_stores.mod, RedisModStore)
+    client = redis_stores.mod.r
+    await client.flushdb()
+    admissions, marks = await open_admission_stores(redis_stores.mod)
+    now = time.time_ns() // 1_000_000
+    await admissions.admit("circle", "m1", now_ms=now)
+    await marks.put("circle", [("h1", Mark("m_a", None, now + HOUR))])
+    from rooms.models import Member, Role
+
+    names = RoomNames(b"n" * 32).candidates("circle", "Calm River")
+    await redis_stores.presence.join_named("circle", Member("m1", "Calm River", Role.PEER), "s1", capacity=None, names=names)
+    patterns = documented_keys()
+    written = sorted([k.decode() async for k in client.scan_iter(match="hearth:room:*")])
+    written += sorted([k.decode() async for k in client.scan_iter(match="hearth:presence:room:*")])
+    assert any(k.endswith(":names") for k in written) and any(k.endswith(":admitted") for k in written)
+    assert [k for k in written if not any(p.match(k) for p in patterns)] == []
