@@ -76,7 +76,8 @@ async def test_keys_written_are_documented(redis_stores: Stores) -> None:
     from rooms.models import Member, Role
 
     names = RoomNames(b"n" * 32).candidates("circle", "Calm River")
-    await redis_stores.presence.join_named("circle", Member("m1", "Calm River", Role.PEER), "s1", capacity=None, names=names)
+    river = Member("m1", "Calm River", Role.PEER)
+    await redis_stores.presence.join_named("circle", river, "s1", capacity=None, names=names)
     patterns = documented_keys()
     written = sorted([k.decode() async for k in client.scan_iter(match="hearth:room:*")])
     written += sorted([k.decode() async for k in client.scan_iter(match="hearth:presence:room:*")])
