@@ -19,6 +19,7 @@ import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { abandonRoom, expireMyMute, leaveView, wireRoom } from "./js/room.js";
 import { keepRoomsFresh, loadRooms, wireRooms } from "./js/rooms.js";
 import { signIn } from "./js/session.js";
+import "./js/moderation-menu.js";
 
 let recovering = null; // the running recovery from a refused token
 
