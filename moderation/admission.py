@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from moderation import audit
 from moderation.context import Moderation, optional_reason
+from moderation.models import AuditAction
 from moderation.roles import Permission, require, require_can_act_on
 from rooms.models import Identity
 
@@ -19,18 +20,18 @@ class AdmissionResult:
     reason: str | None = None  # for a denial: the given reason, or "denied"
 
 
-async def admit(mod: Moderation, actor: Identity, room_id: object, member: object) -> AdmissionResult:
+async def admit(mod: Moderation, actor: Identity, room_id: str, member: str) -> AdmissionResult:
     require(actor, Permission.MODERATE)
     room = await mod.rooms.get_room(room_id)
     target = await mod.rooms.member_record(room.id, member)
     require_can_act_on(actor.role, target.role)
     if mod.admissions is not None:
         await mod.admissions.admit(room.id, target.member_id, now_ms=mod.clock.now_ms())
-    await audit.record(mod, actor, "admit", room.id, target.member_id, None)
+    await audit.record(mod, actor, AuditAction.ADMIT, room.id, target.member_id, None)
     return AdmissionResult(room.id, target.member_id)
 
 
-async def deny(mod: Moderation, actor: Identity, room_id: object, member: object, reason: object) -> AdmissionResult:
+async def deny(mod: Moderation, actor: Identity, room_id: str, member: str, reason: str | None) -> AdmissionResult:
     """Turn a waiting peer away; they may ask again by joining again (a ban keeps them out)."""
     require(actor, Permission.MODERATE)
     why = optional_reason(reason)
@@ -39,7 +40,7 @@ async def deny(mod: Moderation, actor: Identity, room_id: object, member: object
     require_can_act_on(actor.role, target.role)
     if mod.admissions is not None:
         await mod.admissions.revoke(room.id, target.member_id)
-    await audit.record(mod, actor, "deny", room.id, target.member_id, why)
+    await audit.record(mod, actor, AuditAction.DENY, room.id, target.member_id, why)
     return AdmissionResult(room.id, target.member_id, why or DENIED)
 
 

@@ -8,15 +8,10 @@ from moderation.returning import ReturningSignal
 from moderation.store import ModStore
 from rooms.clock import Clock
 from rooms.errors import Banned, Muted, Waiting
-from rooms.models import Identity, Member, Room
+from rooms.models import Admission, Identity, Member, MuteState, Room
 
 RETURNING = "returning"
 NEW_IDENTITY = "new_identity"
-
-
-def room_setting(room: Room, name: str, default: object) -> object:
-    """A version 1.1 room setting, read so that rooms without the field behave as before."""
-    return getattr(room, name, default)
 
 
 class ModerationGuards:
@@ -43,7 +38,7 @@ class ModerationGuards:
                 # Connected while the sanction lasts: that address is remembered too (rule 26).
                 await self.returning.remember(room.id, member_id, [address], ban.until)
             raise Banned(ban.until)
-        if room_setting(room, "admission", "open") == "approval" and self.admissions is not None:
+        if room.admission is Admission.APPROVAL and self.admissions is not None:
             if not await self.admissions.is_admitted(room.id, member_id):
                 raise Waiting()
 
@@ -67,16 +62,16 @@ class ModerationGuards:
         await self.store.set_mute(Mute(room.id, member.id, mark.until, RETURNING))
         return mark.member_id
 
-    async def current_mute(self, room_id: str, member_id: str) -> Mute | None:
-        return await self.store.get_mute(room_id, member_id, now_ms=self.clock.now_ms())
+    async def current_mute(self, room_id: str, member_id: str) -> MuteState | None:
+        mute = await self.store.get_mute(room_id, member_id, now_ms=self.clock.now_ms())
+        return None if mute is None else MuteState(mute.until, mute.reason)
 
     async def check_send(self, room: Room, member_id: str, *, identity: Identity | None = None) -> None:
         now = self.clock.now_ms()
         mute = await self.store.get_mute(room.id, member_id, now_ms=now)
         if mute is not None:
             raise Muted(mute.until, mute.reason)
-        min_age_s = room_setting(room, "min_identity_age_s", 0)
-        if identity is not None and not identity.is_staff and isinstance(min_age_s, int) and min_age_s > 0:
-            ready_at = identity.issued_at_ms + min_age_s * 1000
+        if identity is not None and not identity.is_staff and room.min_identity_age_s > 0:
+            ready_at = identity.issued_at_ms + room.min_identity_age_s * 1000
             if ready_at > now:  # rule 25
                 raise Muted(ready_at, NEW_IDENTITY)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount, StoredFlag
+from moderation.models import AuditEntry, Ban, FlagStatus, Mute, Resolution, ResolutionAction, StaffAccount, StoredFlag
 from rooms.errors import Conflict
 from rooms.models import Role
 from rooms.redis_common import guarded, key, script, text, texts
@@ -20,12 +20,12 @@ EXPIRY_GRACE_MS = 60_000
 def _resolution_json(res: Resolution | None) -> bytes | None:
     if res is None:
         return None
-    return orjson.dumps({"action": res.action, "by": res.by, "at": res.at, "note": res.note})
+    return orjson.dumps({"action": str(res.action), "by": res.by, "at": res.at, "note": res.note})
 
 
 def _resolution(raw: bytes) -> Resolution:
     data = orjson.loads(raw)
-    return Resolution(action=data["action"], by=data["by"], at=int(data["at"]), note=data.get("note"))
+    return Resolution(action=ResolutionAction(data["action"]), by=data["by"], at=int(data["at"]), note=data.get("note"))
 
 
 def _decoded(raw: dict[Any, Any]) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def _flag(raw: dict[Any, Any]) -> StoredFlag:
         reporter=text(f["reporter"]),
         reason=text(f["reason"]),
         created_at=int(f["created_at"]),
-        status=text(f["status"]),
+        status=FlagStatus(text(f["status"])),
         resolution=None if res is None else _resolution(bytes(res)),
         snapshot=None if f.get("snapshot") is None else bytes(f["snapshot"]),
         snapshot_key=None if f.get("snapshot_key") is None else bytes(f["snapshot_key"]),
@@ -184,7 +184,7 @@ class RedisModStore:
         return _flag(raw) if raw else None
 
     @guarded
-    async def list_flags(self, status: str | None, *, limit: int) -> list[StoredFlag]:
+    async def list_flags(self, status: FlagStatus | None, *, limit: int) -> list[StoredFlag]:
         if limit <= 0:
             return []
         index = self.FLAGS if status is None else key("flags", "status", status)
@@ -196,11 +196,11 @@ class RedisModStore:
         return [_flag(raw) for raw in rows if raw]
 
     @guarded
-    async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
+    async def resolve_flag(self, flag_id: str, status: FlagStatus, resolution: Resolution, purge_after: int) -> bool:
         done = await self._resolve(
             keys=[
                 key("flag", flag_id),
-                key("flags", "status", "open"),
+                key("flags", "status", FlagStatus.OPEN),
                 key("flags", "status", status),
                 self.FLAG_PURGE,
             ],

@@ -13,7 +13,7 @@ from typing import TypeVar
 from crypto.passwords import DUMMY_HASH, hash_password, verify_password
 from moderation import audit
 from moderation.context import Moderation
-from moderation.models import StaffAccount
+from moderation.models import AuditAction, StaffAccount
 from moderation.roles import Permission, require
 from rooms.clock import Clock
 from rooms.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
@@ -32,19 +32,19 @@ async def _off_loop(fn: Callable[..., _T], *args: str) -> _T:
     return await asyncio.get_running_loop().run_in_executor(_HASHING, fn, *args)
 
 
-def validate_password(raw: object) -> str:
-    if not isinstance(raw, str) or not MIN_PASSWORD <= len(raw) <= MAX_PASSWORD:
+def validate_password(raw: str) -> str:
+    if not MIN_PASSWORD <= len(raw) <= MAX_PASSWORD:
         raise Invalid(f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters.", field="password")
     return raw
 
 
-def validate_role(raw: object) -> Role:
+def validate_role(raw: str) -> Role:
     if raw not in ("facilitator", "admin"):
         raise Invalid("role must be facilitator or admin.", field="role")
-    return Role.from_wire(str(raw))
+    return Role.from_wire(raw)
 
 
-async def create_account(mod: Moderation, name: object, role: object, password: object) -> StaffAccount:
+async def create_account(mod: Moderation, name: str, role: str, password: str) -> StaffAccount:
     account = StaffAccount(
         id=secrets.token_hex(8),
         name=validate_staff_name(name),
@@ -70,12 +70,10 @@ async def ensure_admin(mod: Moderation, password: str) -> None:
         await mod.store.set_staff_password("admin", hashed)
 
 
-async def add(mod: Moderation, actor: Identity, body: object) -> StaffAccount:
+async def add(mod: Moderation, actor: Identity, name: str, role: str, password: str) -> StaffAccount:
     require(actor, Permission.MANAGE_STAFF)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    account = await create_account(mod, body.get("name"), body.get("role"), body.get("password"))
-    await audit.record(mod, actor, "staff.add", None, account.name, None)
+    account = await create_account(mod, name, role, password)
+    await audit.record(mod, actor, AuditAction.STAFF_ADD, None, account.name, None)
     return account
 
 
@@ -99,7 +97,7 @@ async def remove(mod: Moderation, actor: Identity, name: str) -> StaffAccount:
     account = await mod.store.remove_staff(name)
     if account is None:
         raise NotFound("No staff account with that name.")
-    await audit.record(mod, actor, "staff.remove", None, account.name, None)
+    await audit.record(mod, actor, AuditAction.STAFF_REMOVE, None, account.name, None)
     return account
 
 
@@ -163,12 +161,8 @@ class LoginLimiter:
                 del self._failures[key]
 
 
-async def login(
-    mod: Moderation, limiter: LoginLimiter, name: object, password: object, address: str = "unknown"
-) -> StaffAccount:
-    if not isinstance(name, str) or not isinstance(password, str) or len(name) > 64 or len(password) > MAX_PASSWORD:
-        raise Invalid("name and password must be strings.")
-    limiter.begin(name, address)  # before anything is awaited
+async def login(mod: Moderation, limiter: LoginLimiter, name: str, password: str, address: str) -> StaffAccount:
+    limiter.begin(name, address)  # before anything is awaited, so concurrent attempts cannot slip past
     try:
         account = await mod.store.get_staff(name)
         # Spend the same time for an unknown name as for a wrong password.
@@ -183,18 +177,13 @@ async def login(
     return account
 
 
-async def change_password(mod: Moderation, actor: Identity, name: str, body: object) -> StaffAccount:
+async def change_password(mod: Moderation, actor: Identity, name: str, password: str) -> StaffAccount:
     """An admin sets a staff member's password; every token issued before stops working."""
     require(actor, Permission.MANAGE_STAFF)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    unknown = sorted(set(body) - {"password"})
-    if unknown:
-        raise Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
-    return await set_password(mod, name, body.get("password"))
+    return await set_password(mod, name, password)
 
 
-async def set_password(mod: Moderation, name: str, password: object) -> StaffAccount:
+async def set_password(mod: Moderation, name: str, password: str) -> StaffAccount:
     hashed = await _off_loop(hash_password, validate_password(password))
     if not await mod.store.set_staff_password(name, hashed):
         raise NotFound("No staff account with that name.")

@@ -10,7 +10,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from rooms.errors import Conflict
-from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.models import Admission, MemberRecord, Role, Room, RoomKey, SealedMessage, Unattended
 from rooms.redis_common import guarded, key, score, script, text, texts
 
 
@@ -28,6 +28,16 @@ def _room_fields(room: Room) -> list[str | int]:
         int(room.locked),
         "capacity",
         "" if room.capacity is None else room.capacity,
+        "guidelines",
+        room.guidelines,
+        "guidelines_version",
+        room.guidelines_version,
+        "min_identity_age_s",
+        room.min_identity_age_s,
+        "admission",
+        room.admission.value,
+        "unattended",
+        room.unattended.value,
     ]
 
 
@@ -42,6 +52,12 @@ def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
         locked=f["locked"] == "1",
         capacity=None if f["capacity"] == "" else int(f["capacity"]),
         created_at=int(f["created_at"]),
+        # Version 1.1 fields: rooms written before them read as the defaults.
+        guidelines=f.get("guidelines", ""),
+        guidelines_version=int(f.get("guidelines_version", "0")),
+        min_identity_age_s=int(f.get("min_identity_age_s", "0")),
+        admission=Admission(f.get("admission", "open")),
+        unattended=Unattended(f.get("unattended", "open")),
     )
 
 

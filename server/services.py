@@ -23,7 +23,7 @@ from rooms.names import RoomNames
 from rooms.presence import Presence
 from rooms.service import RoomService
 from rooms.store import RoomStore
-from rooms.vault import MessageVault
+from rooms.vault import MessageVault, instance_key
 from server.auth import Auth
 from server.config import Config, ConfigError, Secret
 from server.ip_limits import IpLimiter
@@ -78,15 +78,6 @@ def resolve_secret(config: Config) -> Config:
     return config.replace(secret=Secret(keys))
 
 
-async def _instance_key(store: RoomStore, keyring: Keyring, name: str) -> bytes:
-    """A random key kept in the store, wrapped, so it survives key rotation unchanged."""
-    context = f"meta:{name}"
-    wrapped = await store.get_meta(name)
-    if wrapped is None:
-        wrapped = await store.put_meta_if_absent(name, keyring.wrap(keyring.new_data_key(), context=context))
-    return keyring.unwrap(wrapped, context=context)
-
-
 async def open_admission_stores(mod_store: ModStore) -> tuple[AdmissionStore, AddressMarks]:
     """Admissions beside the moderation store; address marks in Redis, or in this process's memory."""
     from moderation.admission_store import RedisAdmissionStore, SqliteAdmissionStore
@@ -110,7 +101,7 @@ async def open_services(config: Config, clock: Clock) -> Services:
     stores = await open_stores(config)
     room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
-        member_ids = MemberIds(await _instance_key(room_store, keyring, "member_ids"))
+        member_ids = MemberIds(await instance_key(room_store, keyring, "member_ids"))
     except BaseException:
         await stores.aclose()
         raise

@@ -76,9 +76,9 @@ class ModerationModel(RuleBasedStateMachine):
 
     @initialize()
     def room(self) -> None:
-        from moderation import room_admin
+        from rooms.models import RoomSettings
 
-        self.run(room_admin.create_room(self.svc.mod, ADMIN, {"name": "Circle", "id": ROOM}))
+        self.run(self.svc.rooms.create_room(RoomSettings(name="Circle", id=ROOM)))
         for n in range(len(PEERS)):  # everyone has joined once, so moderators can name them
             self.sids += 1
             self.run(self.svc.rooms.join(PEERS[n], ROOM, f"sid-{self.sids}"))
