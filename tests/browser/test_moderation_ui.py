@@ -141,3 +141,29 @@ def test_no_flag_on_ones_own_messages(hearth: Hearth, new_page: Any) -> None:
     expect(_message(other, "my own words").locator('[data-action="flag"]')).to_have_count(1)
     expect(_message(me, "my own words")).to_have_count(1)
     expect(_message(me, "my own words").locator('[data-action="flag"]')).to_have_count(0)
+
+
+def test_entry_settings_on_the_admin_page_and_the_facilitator_panel(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    admin = new_page("/admin")
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+    admin.click("#tab-rooms")
+    card = admin.locator(f'#rooms [data-room-id="{room["id"]}"]')
+    card.locator(f"#room-{room['id']}-admission").select_option("approval")
+    card.locator(f"#room-{room['id']}-min-age").fill("3600")
+    card.locator(f"#room-{room['id']}-unattended").select_option("read_only")
+    card.locator('[data-action="save"]').click()
+    expect(admin.locator("#notice")).to_contain_text("Saved")
+    saved = [r for r in hearth.api("GET", "/api/rooms", token=hearth.admin_token)["rooms"] if r["id"] == room["id"]][0]
+    assert (saved["admission"], saved["min_identity_age_s"], saved["unattended"]) == ("approval", 3600, "read_only")
+
+    staff = _facilitator(hearth, new_page)
+    _join(staff, room)
+    expect(staff.locator("#setting-admission")).to_have_value("approval")
+    staff.select_option("#setting-admission", "open")
+    expect(staff.locator("#notice")).not_to_contain_text("Couldn't change the room")
+    peer = new_page()
+    _start(peer, "Open Door")
+    _join(peer, room)  # open again: no waiting
