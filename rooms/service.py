@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -12,7 +13,7 @@ from rooms.clock import Clock
 from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode, Waiting
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
-from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings
+from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings, SealedMessage
 from rooms.names import RoomNames, numbered
 from rooms.presence import Presence
 from rooms.store import RoomStore
@@ -24,6 +25,10 @@ DEFAULT_TTL_S = 86400
 MIN_TTL_S, MAX_TTL_S = 60, 2_592_000
 MAX_SLOW_MODE_S = 3600
 MAX_CAPACITY = 100_000
+# room:join per identity (peers): a burst of JOIN_BURST, then one join every JOIN_REFILL_MS.
+JOIN_BURST, JOIN_REFILL_MS = 20, 1000
+# History sent on join per identity (peers), in KiB of sealed messages: 8 MiB at once, 256 KiB/s after.
+HISTORY_BURST_KIB, HISTORY_KIB_PER_S = 8192, 256
 ROOM_CACHE_MS = 5000  # a safety net only: changes are announced to every process at once
 MAX_IDENTITY_AGE_S = 604_800
 MAX_NAME, MAX_TOPIC = 80, 500
@@ -75,6 +80,11 @@ class RoomStatus:
     attended: bool
 
 
+def sent_key(author_id: str, client_id: str) -> str:
+    """What makes a send idempotent: the author and their client id, hashed to a fixed-size key."""
+    return hashlib.sha256(f"{author_id}\x00{client_id}".encode()).hexdigest()[:32]
+
+
 def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:40].strip("-")
@@ -120,9 +130,10 @@ class RoomService:
         clock: Clock,
         guards: Guards,
         limiter: TokenBucket,
+        join_limiter: TokenBucket | None = None,
         names: RoomNames | None = None,
+        history_limiter: TokenBucket | None = None,
     ) -> None:
-        self.names = names
         self.store = store
         self.presence = presence
         self.vault = vault
@@ -130,6 +141,11 @@ class RoomService:
         self.clock = clock
         self.guards = guards
         self.limiter = limiter
+        self.names = names
+        self.join_limiter = join_limiter or TokenBucket(clock, burst=JOIN_BURST, refill_ms=JOIN_REFILL_MS)
+        self.history_limiter = history_limiter or TokenBucket(
+            clock, burst=HISTORY_BURST_KIB, refill_ms=1000 / HISTORY_KIB_PER_S
+        )
         self._seq_ms = 0
         self._seq = 0
         # Room settings are read on every send; keep them briefly. Changes made on this process
@@ -201,18 +217,52 @@ class RoomService:
         """Join a room on socket ``sid``; ``rejoin`` when this socket is already in it (no announcement).
 
         ``address`` is the socket's client address, opaque here: only ever hashed (rule 26).
+
+        Peers are limited per identity in joins and in history bytes; the join token is taken
+        before the first await and given back, like the bytes, when the join is refused.
         """
-        room = await self.get_room(room_id)
-        you = self.member_for(identity, room.id)
-        if not identity.is_staff:
-            try:
-                await self.guards.check_join(room, you.id, identity=identity, address=address)
-            except Waiting:
-                # Recorded, so that staff can admit or deny a member who has never been in.
-                await self.store.record_member(MemberRecord(room.id, you.id, identity.role, None))
-                raise
-            if room.locked:
-                raise RoomLocked()
+        limited = not identity.is_staff
+        bucket = ("join", identity.id)
+        if limited and (wait := self.join_limiter.take(bucket)):
+            raise RateLimited(wait, "You are joining rooms too quickly; wait a moment.")
+        history_kib = 0.0
+        try:
+            room = await self.get_room(room_id)
+            you = self.member_for(identity, room.id)
+            if limited:
+                try:
+                    await self.guards.check_join(room, you.id, identity=identity, address=address)
+                except Waiting:
+                    # Recorded, so that staff can admit or deny a member who has never been in.
+                    await self.store.record_member(MemberRecord(room.id, you.id, identity.role, None))
+                    raise
+                if room.locked:
+                    raise RoomLocked()
+            sealed = await self.store.history(room.id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT)
+            if limited:
+                history_kib = sum(len(s.blob) for s in sealed) / 1024
+                if wait := self.history_limiter.take(bucket, history_kib):
+                    history_kib = 0.0
+                    raise RateLimited(wait, "You are loading history too quickly; wait a moment.")
+            return await self._join(identity, room, you, sid, sealed, rejoin=rejoin, address=address)
+        except BaseException:
+            if limited:
+                self.join_limiter.refund(bucket)
+                self.history_limiter.refund(bucket, history_kib)
+            raise
+
+    async def _join(
+        self,
+        identity: Identity,
+        room: Room,
+        you: Member,
+        sid: str,
+        sealed: list[SealedMessage],
+        *,
+        rejoin: bool,
+        address: str | None,
+    ) -> JoinResult:
+        # Rule 27: presence picks the member's number among namesakes online, atomically.
         candidates = [] if self.names is None else self.names.candidates(room.id, identity.pseudonym)
         first, number = await self.presence.join_named(room.id, you, sid, capacity=room.capacity, names=candidates)
         you = Member(you.id, numbered(identity.pseudonym, number), you.role)
@@ -224,7 +274,7 @@ class RoomService:
         if first and not identity.is_staff:
             returning_from = await self.guards.after_join(room, you, address=address)
         members = await self.presence.members(room.id)
-        history = await self.history(room.id)
+        history = await self._open(sealed)
         mute = await self.guards.current_mute(room.id, you.id)
         return JoinResult(room, you, members, history, first and not rejoin, mute, returning_from)
 
@@ -232,7 +282,9 @@ class RoomService:
         return await self.presence.leave(room_id, member_id, sid)
 
     async def history(self, room_id: str) -> list[Message]:
-        sealed = await self.store.history(room_id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT)
+        return await self._open(await self.store.history(room_id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT))
+
+    async def _open(self, sealed: list[SealedMessage]) -> list[Message]:
         opened = [await self.vault.open(s) for s in sealed]
         return [m for m in opened if m is not None]
 
@@ -246,6 +298,12 @@ class RoomService:
         author = self.member_for(identity, room.id)
         if shown is not None and shown.id == author.id:
             author = shown
+        # A resend under the same client id is answered with the message already stored.
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        if dedupe is not None:
+            earlier = await self.store.find_sent(room.id, dedupe, now_ms=self.clock.now_ms())
+            if earlier is not None:
+                return await self.find_message(room.id, earlier)
         bucket = (room.id, author.id)
         limited = not identity.is_staff
         # The token is taken before the first await, so concurrent sends of one member (from
@@ -278,7 +336,10 @@ class RoomService:
             expires_at=now + room.message_ttl_s * 1000,
             client_id=client_id,
         )
-        await self.store.add_message(await self.vault.seal(msg))
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
+        if earlier is not None:  # a concurrent resend was stored first
+            return await self.find_message(room.id, earlier)
         return msg
 
     def _next_id(self, now: int) -> str:
@@ -315,5 +376,6 @@ class RoomService:
         now = self.clock.now_ms()
         counts = await self.store.purge(now_ms=now)
         self.vault.prune(now)
-        self.limiter.prune()
+        for limiter in (self.limiter, self.join_limiter, self.history_limiter):
+            limiter.prune()
         return counts

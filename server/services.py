@@ -12,6 +12,7 @@ from crypto.sealing import Keyring
 from crypto.tokens import TokenSigner
 from moderation.admission_store import AdmissionStore
 from moderation.context import Moderation
+from moderation.crisis import CrisisCatalog, CrisisFileError, load_catalog
 from moderation.guards import ModerationGuards
 from moderation.returning import AddressMarks, MemoryAddressMarks, ReturningSignal
 from moderation.staff import LoginLimiter
@@ -50,6 +51,7 @@ class Services:
     admissions: AdmissionStore
     returning: ReturningSignal
     stores: Stores
+    crisis: CrisisCatalog  # phrases and resources (HEARTH_CRISIS_FILE, else the shipped default)
 
     async def ping(self) -> None:
         await self.room_store.ping()
@@ -98,6 +100,10 @@ async def open_services(config: Config, clock: Clock) -> Services:
     if config.secret is None:
         raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
     keyring = Keyring(config.secret.keys)
+    try:
+        crisis = load_catalog(config.crisis_file)
+    except CrisisFileError as exc:
+        raise ConfigError(str(exc)) from None
     stores = await open_stores(config)
     room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
@@ -160,4 +166,5 @@ async def open_services(config: Config, clock: Clock) -> Services:
         admissions=admissions,
         returning=returning,
         stores=stores,
+        crisis=crisis,
     )
