@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -69,6 +70,11 @@ class RoomStatus:
 
     online: int
     attended: bool
+
+
+def sent_key(author_id: str, client_id: str) -> str:
+    """What makes a send idempotent: the author and their client id, hashed to a fixed-size key."""
+    return hashlib.sha256(f"{author_id}\x00{client_id}".encode()).hexdigest()[:32]
 
 
 def slugify(name: str) -> str:
@@ -254,6 +260,12 @@ class RoomService:
     async def send(self, identity: Identity, room: Room, text: str, client_id: str | None) -> Message:
         clean = clean_text(text)
         author = self.member_for(identity, room.id)
+        # A resend under the same client id is answered with the message already stored.
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        if dedupe is not None:
+            earlier = await self.store.find_sent(room.id, dedupe, now_ms=self.clock.now_ms())
+            if earlier is not None:
+                return await self.find_message(room.id, earlier)
         bucket = (room.id, author.id)
         limited = not identity.is_staff
         # The token is taken before the first await, so concurrent sends of one member (from
@@ -286,7 +298,10 @@ class RoomService:
             expires_at=now + room.message_ttl_s * 1000,
             client_id=client_id,
         )
-        await self.store.add_message(await self.vault.seal(msg))
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
+        if earlier is not None:  # a concurrent resend was stored first
+            return await self.find_message(room.id, earlier)
         return msg
 
     def _next_id(self, now: int) -> str:

@@ -155,8 +155,15 @@ async def patch_room(request: web.Request) -> web.Response:
 async def delete_room(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     room = await room_admin.delete_room(svc.mod, await identity(request), request.match_info["room_id"])
+    await svc.stores.safety.delete_room(room.id)
     await request.app[REALTIME].room_deleted(room.id)
     return web.Response(status=204)
+
+
+async def get_safety(request: web.Request) -> web.Response:
+    """What the page needs before any join: where the quick exit goes, and the resources (no token)."""
+    svc = request.app[SERVICES]
+    return web.json_response({"quick_exit_url": svc.config.quick_exit_url, "resources": svc.crisis.resources_wire()})
 
 
 # admin review -------------------------------------------------------------
@@ -248,6 +255,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/rooms", post_room)
     r.add_patch("/api/rooms/{room_id}", patch_room)
     r.add_delete("/api/rooms/{room_id}", delete_room)
+    r.add_get("/api/safety", get_safety)
     r.add_get("/api/admin/flags", get_flags)
     r.add_post("/api/admin/flags/{flag_id}/resolve", resolve_flag)
     r.add_get("/api/admin/audit", get_audit)

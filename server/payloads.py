@@ -53,6 +53,7 @@ _FRIENDLY = {
     "role": "role must be facilitator or admin.",
     "admission": "admission must be open or approval.",
     "unattended": "unattended must be open, slow or read_only.",
+    "accept_guidelines": "accept_guidelines must be the version number of the guidelines read.",
 }
 _PATH = re.compile(r" - at `\$(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
 _NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -70,7 +71,7 @@ class RoomRef(Payload, frozen=True):
 
 
 class Join(RoomRef, frozen=True):
-    pass
+    accept_guidelines: Annotated[int, Meta(ge=0)] | None = None  # the guidelines version read (rule 23)
 
 
 class Send(RoomRef, frozen=True):
@@ -102,6 +103,15 @@ class Remove(RoomRef, frozen=True):
 class Delete(RoomRef, frozen=True):
     message_id: Id
     reason: Text | None = None
+
+
+class SupportRequest(RoomRef, frozen=True):
+    text: Text | None = None
+
+
+class SupportReply(RoomRef, frozen=True):
+    member: Id
+    text: Text
 
 
 # HTTP bodies ---------------------------------------------------------------------

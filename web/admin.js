@@ -7,6 +7,7 @@ import { api } from "./js/net.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { loadSession, signIn } from "./js/session.js";
 import { store } from "./js/storage.js";
+import { decorateFlag, orderFlags, roomSafetyEditor, watchAlerts } from "./js/safety-admin.js";
 
 const KEY = "hearth.admin"; // {token, identity} of the signed-in staff member on this page
 const TTL_CHOICES = [60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
@@ -141,6 +142,7 @@ function connectSocket() {
     $("connection-status").textContent = "Live updates paused: reconnecting…";
     if (!s.active) window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 5000);
   });
+  watchAlerts(s);
   s.on("flag:new", (flag) => {
     if (!flag || typeof flag !== "object") return;
     notify("New flag in " + flag.room + ": " + (flag.reason || ""), "warn");
@@ -173,7 +175,7 @@ async function loadFlags() {
   const list = $("flags");
   clear(list);
   shownFlags.clear();
-  for (const flag of flags) {
+  for (const flag of orderFlags(flags)) {
     list.append(renderFlag(flag));
     shownFlags.add(flag.id);
   }
@@ -232,6 +234,7 @@ function renderFlag(flag) {
     );
   }
   if ((flag.status || "open") === "open") item.append(resolveControls(flag));
+  decorateFlag(flag, item);
   return item;
 }
 
@@ -463,6 +466,7 @@ function renderRoom(room) {
       el("button", { type: "button", dataset: { action: "save" }, text: "Save", on: { click: save } }),
       el("button", { type: "button", class: "button-danger", dataset: { action: "delete" }, text: "Delete", on: { click: remove } }),
     ),
+    roomSafetyEditor(room, call, notify),
   );
 }
 
