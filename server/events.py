@@ -18,6 +18,7 @@ from rooms.models import LeaveReason, Unattended
 from server import metrics, payloads, safety, wire
 from server.acks import acked, error_ack
 from server.realtime import Realtime
+from server.transport import TransportServer
 
 NS = "/"
 UNKNOWN_EVENT = Invalid("Unknown event.")
@@ -124,7 +125,7 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
     sio.on("*", unknown)
 
 
-class HearthSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+class HearthSocketServer(TransportServer):
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
         # Precise rule 20: a client sending "connect" or "disconnect" as an ordinary event would
         # otherwise reach the lifecycle handlers; answer it like any unknown event instead.
