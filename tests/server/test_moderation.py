@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
-
 import pytest
 
 from rooms.clock import ManualClock
-from server.config import Config
-from tests.conftest import Client, Connect, Server, start_server
+from tests.conftest import Client, Connect, Server
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    # Starts at the real time: Redis expires mute and ban keys at absolute times (with a grace).
-    return ManualClock(int(time.time() * 1000))
-
-
-@pytest.fixture
-async def server(config: Config, clock: ManualClock) -> AsyncIterator[Server]:
+def server(clocked_server: Server) -> Server:
     """Every test here runs on a server whose clock only moves when a test moves it."""
-    srv = await start_server(config, clock)
-    yield srv
-    await srv.runner.cleanup()
+    return clocked_server
 
 
 async def _room_with_peer(server: Server, connect: Connect) -> tuple[Client, Client, dict, Client]:
