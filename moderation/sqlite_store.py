@@ -288,6 +288,3 @@ class SqliteModStore:
         return await self.db.run(
             lambda c: c.execute("UPDATE staff SET password_hash=? WHERE name=?", (password_hash, name)).rowcount > 0
         )
-
-    async def aclose(self) -> None:
-        """The shared database is closed by its owner."""

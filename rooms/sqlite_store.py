@@ -270,6 +270,3 @@ class SqliteRoomStore:
 
     async def set_meta(self, name: str, value: bytes) -> None:
         await self.db.run(lambda c: c.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?,?)", (name, value)))
-
-    async def aclose(self) -> None:
-        """The shared database is closed by its owner."""

@@ -1,541 +1,533 @@
-/* Hearth admin review page: flags, audit log, staff, rooms. Plain JavaScript, no build step.
- * All user text goes into the page through textContent (Hearth.el "text" / string children). */
-"use strict";
+/* Hearth admin review page: flags, audit log, staff, rooms. Plain JavaScript modules, no build step.
+ * All user text goes into the page through textContent (el "text" / string children). */
 
-(() => {
-  const { el, clear, store, api, humanDuration, formatDateTime, notify } = Hearth;
+import { $, clear, el } from "./js/dom.js";
+import { formatDateTime, humanDuration } from "./js/format.js";
+import { api } from "./js/net.js";
+import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
+import { loadSession, signIn } from "./js/session.js";
+import { store } from "./js/storage.js";
 
-  const KEY = "hearth.admin"; // {token, identity} of the signed-in staff member on this page
-  const TTL_CHOICES = [60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
-  const BAN_CHOICES = [
-    [86400, "1 day"],
-    [null, "7 days"],
-    [30 * 86400, "30 days"],
-    [365 * 86400, "1 year"],
-  ];
+const KEY = "hearth.admin"; // {token, identity} of the signed-in staff member on this page
+const TTL_CHOICES = [60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
+const BAN_CHOICES = [
+  [86400, "1 day"],
+  [null, "7 days"],
+  [30 * 86400, "30 days"],
+  [365 * 86400, "1 year"],
+];
 
-  const $ = (id) => document.getElementById(id);
+let session = loadSession(KEY);
+let socket = null;
+let flagStatus = "open";
+const shownFlags = new Set();
 
-  let session = valid(store.get(KEY));
-  let socket = null;
-  let flagStatus = "open";
-  const shownFlags = new Set();
+function isAdmin() {
+  return !!session && session.identity.role === "admin";
+}
 
-  function valid(s) {
-    return s && typeof s === "object" && typeof s.token === "string" && s.identity && typeof s.identity === "object" ? s : null;
+/* An HTTP call with the admin token; a refused token ends the sign-in. */
+async function call(method, path, body) {
+  if (!session) return { ok: false, error: { code: "unauthorized", message: "Please sign in." } };
+  const res = await api(method, path, { token: session.token, body });
+  if (!res.ok && res.error.code === "unauthorized") {
+    signOut("Your sign-in has ended. Please sign in again.");
   }
+  return res;
+}
 
-  function isAdmin() {
-    return !!session && session.identity.role === "admin";
+function memberName(m) {
+  return m && m.author ? m.author.pseudonym : "someone";
+}
+
+// ---------------------------------------------------------------- screens
+
+function render() {
+  $("login").hidden = !!session;
+  $("not-admin").hidden = !session || isAdmin();
+  $("console").hidden = !isAdmin();
+  $("admin-bar").hidden = !session;
+  if (session) {
+    $("admin-name").textContent = session.identity.pseudonym;
+    $("admin-role").textContent = session.identity.role;
   }
+}
 
-  /* An HTTP call with the admin token; a refused token ends the sign-in. */
-  async function call(method, path, body) {
-    if (!session) return { ok: false, error: { code: "unauthorized", message: "Please sign in." } };
-    const res = await api(method, path, { token: session.token, body });
-    if (!res.ok && res.error.code === "unauthorized") {
-      signOut("Your sign-in has ended. Please sign in again.");
-    }
-    return res;
-  }
-
-  function memberName(m) {
-    return m && m.author ? m.author.pseudonym : "someone";
-  }
-
-  // ---------------------------------------------------------------- screens
-
-  function render() {
-    $("login").hidden = !!session;
-    $("not-admin").hidden = !session || isAdmin();
-    $("console").hidden = !isAdmin();
-    $("admin-bar").hidden = !session;
-    if (session) {
-      $("admin-name").textContent = session.identity.pseudonym;
-      $("admin-role").textContent = session.identity.role;
-    }
-  }
-
-  function start() {
-    render();
-    if (!session) {
-      stopSocket();
-      $("login-name").focus();
-      return;
-    }
-    if (!isAdmin()) {
-      stopSocket();
-      notify("This page is for admins. As a facilitator you can moderate rooms from the chat page.", "warn");
-      return;
-    }
-    connectSocket();
-    loadFlags();
-  }
-
-  async function login(event) {
-    event.preventDefault();
-    const answer = await Hearth.signIn($("login-name"), $("login-password"), $("login-button"));
-    if (!answer) return;
-    session = valid(answer);
-    if (!session) {
-      notify("The server sent an unexpected answer.", "error");
-      return;
-    }
-    store.set(KEY, session);
-    Hearth.clearNotice();
-    if (isAdmin()) notify("Signed in as " + session.identity.pseudonym + ".", "success");
-    start();
-  }
-
-  function signOut(message) {
-    session = null;
-    store.remove(KEY);
+function start() {
+  render();
+  if (!session) {
     stopSocket();
-    clear($("flags"));
-    shownFlags.clear();
-    if (message) notify(message, "warn");
-    else Hearth.clearNotice();
-    start();
+    $("login-name").focus();
+    return;
   }
-
-  function selectTab(name) {
-    for (const tab of ["flags", "audit", "staff", "rooms"]) {
-      const on = tab === name;
-      $("tab-" + tab).setAttribute("aria-selected", on ? "true" : "false");
-      $("tab-" + tab).tabIndex = on ? 0 : -1;
-      $("panel-" + tab).hidden = !on;
-    }
-    if (name === "flags") loadFlags();
-    else if (name === "audit") loadAudit();
-    else if (name === "staff") loadStaff();
-    else if (name === "rooms") loadRooms();
+  if (!isAdmin()) {
+    stopSocket();
+    notify("This page is for admins. As a facilitator you can moderate rooms from the chat page.", "warn");
+    return;
   }
+  connectSocket();
+  loadFlags();
+}
 
-  // ---------------------------------------------------------------- live flags
+async function login(event) {
+  event.preventDefault();
+  const answer = await signIn($("login-name"), $("login-password"), $("login-button"));
+  if (!answer) return;
+  session = answer;
+  store.set(KEY, session);
+  clearNotice();
+  if (isAdmin()) notify("Signed in as " + session.identity.pseudonym + ".", "success");
+  start();
+}
 
-  function stopSocket() {
-    delete document.body.dataset.socket;
-    if (socket) {
-      socket.removeAllListeners();
-      socket.disconnect();
-      socket = null;
-    }
+function signOut(message) {
+  session = null;
+  store.remove(KEY);
+  stopSocket();
+  clear($("flags"));
+  shownFlags.clear();
+  if (message) notify(message, "warn");
+  else clearNotice();
+  start();
+}
+
+function selectTab(name) {
+  for (const tab of ["flags", "audit", "staff", "rooms"]) {
+    const on = tab === name;
+    $("tab-" + tab).setAttribute("aria-selected", on ? "true" : "false");
+    $("tab-" + tab).tabIndex = on ? 0 : -1;
+    $("panel-" + tab).hidden = !on;
+  }
+  if (name === "flags") loadFlags();
+  else if (name === "audit") loadAudit();
+  else if (name === "staff") loadStaff();
+  else if (name === "rooms") loadRooms();
+}
+
+// ---------------------------------------------------------------- live flags
+
+function stopSocket() {
+  delete document.body.dataset.socket;
+  if (socket) {
+    socket.removeAllListeners();
+    socket.disconnect();
+    socket = null;
+  }
+  $("connection-status").textContent = "";
+}
+
+function connectSocket() {
+  stopSocket();
+  if (typeof window.io !== "function" || !session) return;
+  const s = window.io({ auth: { token: session.token }, transports: ["websocket"], forceNew: true, reconnectionDelayMax: 10000 });
+  socket = s;
+  s.on("connect", () => {
     $("connection-status").textContent = "";
-  }
-
-  function connectSocket() {
-    stopSocket();
-    if (typeof window.io !== "function" || !session) return;
-    const s = window.io({ auth: { token: session.token }, transports: ["websocket"], forceNew: true, reconnectionDelayMax: 10000 });
-    socket = s;
-    s.on("connect", () => {
-      $("connection-status").textContent = "";
-      document.body.dataset.socket = "connected";
-    });
-    s.on("disconnect", (reason) => {
-      if (reason === "io client disconnect") return;
-      document.body.dataset.socket = "disconnected";
-      $("connection-status").textContent = "Reconnecting…";
-      if (reason === "io server disconnect") {
-        window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 1000 + Math.random() * 2000);
-      }
-    });
-    s.on("connect_error", (err) => {
-      if (err && err.data && err.data.code === "unauthorized") {
-        signOut("Your sign-in has ended. Please sign in again.");
-        return;
-      }
-      $("connection-status").textContent = "Live updates paused: reconnecting…";
-      if (!s.active) window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 5000);
-    });
-    s.on("flag:new", (flag) => {
-      if (!flag || typeof flag !== "object") return;
-      notify("New flag in " + flag.room + ": " + (flag.reason || ""), "warn");
-      if (flagStatus === "open" && !shownFlags.has(flag.id)) {
-        $("flags").prepend(renderFlag(flag));
-        shownFlags.add(flag.id);
-        $("flags-empty").hidden = true;
-        updateOpenCount();
-      }
-    });
-  }
-
-  // ---------------------------------------------------------------- flags
-
-  function updateOpenCount() {
-    $("open-count").textContent = flagStatus === "open" ? "(" + shownFlags.size + ")" : "";
-  }
-
-  async function loadFlags() {
-    if (!isAdmin()) return;
-    const status = flagStatus;
-    const res = await call("GET", "/api/admin/flags?status=" + encodeURIComponent(status));
-    if (!res.ok) {
-      if (res.error.code === "forbidden") notify("Only admins can review flags.", "error");
-      else if (res.error.code !== "unauthorized") notify("Couldn't load flags: " + res.error.message, "error");
+    document.body.dataset.socket = "connected";
+  });
+  s.on("disconnect", (reason) => {
+    if (reason === "io client disconnect") return;
+    document.body.dataset.socket = "disconnected";
+    $("connection-status").textContent = "Reconnecting…";
+    if (reason === "io server disconnect") {
+      window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 1000 + Math.random() * 2000);
+    }
+  });
+  s.on("connect_error", (err) => {
+    if (err && err.data && err.data.code === "unauthorized") {
+      signOut("Your sign-in has ended. Please sign in again.");
       return;
     }
-    if (status !== flagStatus) return;
-    const flags = res.data && Array.isArray(res.data.flags) ? res.data.flags : [];
-    const list = $("flags");
-    clear(list);
-    shownFlags.clear();
-    for (const flag of flags) {
-      list.append(renderFlag(flag));
+    $("connection-status").textContent = "Live updates paused: reconnecting…";
+    if (!s.active) window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 5000);
+  });
+  s.on("flag:new", (flag) => {
+    if (!flag || typeof flag !== "object") return;
+    notify("New flag in " + flag.room + ": " + (flag.reason || ""), "warn");
+    if (flagStatus === "open" && !shownFlags.has(flag.id)) {
+      $("flags").prepend(renderFlag(flag));
       shownFlags.add(flag.id);
+      $("flags-empty").hidden = true;
+      updateOpenCount();
     }
-    $("flags-empty").hidden = flags.length > 0;
-    updateOpenCount();
-  }
+  });
+}
 
-  function messageItem(msg) {
-    if (!msg || typeof msg !== "object") return el("li", { class: "gone", text: "(message not available)" });
-    return el(
-      "li",
-      { dataset: { messageId: msg.id || "" } },
-      el(
-        "div",
-        { class: "message-meta" },
-        el("span", { class: "author", text: memberName(msg) }),
-        msg.author && msg.author.role && msg.author.role !== "peer" ? el("span", { class: "badge", text: msg.author.role }) : null,
-        typeof msg.ts === "number" ? el("time", { class: "time", text: formatDateTime(msg.ts) }) : null,
-      ),
-      el("p", { class: "text", text: typeof msg.text === "string" ? msg.text : "" }),
-    );
-  }
+// ---------------------------------------------------------------- flags
 
-  function renderFlag(flag) {
-    const item = el("li", { class: "card flag", dataset: { flagId: flag.id, status: flag.status || "" } });
-    item.append(
-      el(
-        "div",
-        { class: "card-head" },
-        el("span", {}, "Room: ", el("strong", { text: flag.room })),
-        el("span", { text: "Flagged " + (flag.created_at ? formatDateTime(flag.created_at) : "") }),
-        el("span", { text: "Reporter: " + (flag.reporter || "unknown") }),
-        el("span", { class: "flag-status", text: "Status: " + (flag.status || "open") }),
-      ),
-      el("p", { class: "flag-reason", text: flag.reason || "" }),
-    );
-    const context = Array.isArray(flag.context) ? flag.context : [];
-    if (context.length) {
-      item.append(
-        el("p", { class: "hint", text: "Just before it:" }),
-        el("ol", { class: "context", "aria-label": "Messages just before the flagged one" }, ...context.map(messageItem)),
-      );
-    }
-    item.append(
-      el("p", { class: "hint", text: "Flagged message:" }),
-      el("ul", { class: "snapshot", "aria-label": "The flagged message" }, messageItem(flag.message)),
-    );
-    if (flag.resolution && typeof flag.resolution === "object") {
-      const r = flag.resolution;
-      item.append(
-        el("p", {
-          class: "hint resolution",
-          text: "Resolved: " + (r.action || "") + " by " + (r.by || "?") + (r.at ? ", " + formatDateTime(r.at) : "") +
-            (r.note ? ". Note: " + r.note : ""),
-        }),
-      );
-    }
-    if ((flag.status || "open") === "open") item.append(resolveControls(flag));
-    return item;
-  }
+function updateOpenCount() {
+  $("open-count").textContent = flagStatus === "open" ? "(" + shownFlags.size + ")" : "";
+}
 
-  function resolveControls(flag) {
-    const noteId = "note-" + flag.id;
-    const banId = "ban-" + flag.id;
-    const note = el("input", { id: noteId, class: "flag-note", type: "text", maxlength: "500", autocomplete: "off" });
-    const ban = el(
-      "select",
-      { id: banId, class: "flag-ban-length" },
-      ...BAN_CHOICES.map(([value, label]) => el("option", { value: value === null ? "" : String(value), selected: value === null, text: label })),
-    );
-    const buttons = [];
-    const act = async (action) => {
-      const body = { action };
-      const text = note.value.trim();
-      if (text) body.note = text;
-      if (action === "ban" && ban.value) body.ban_s = Number(ban.value);
-      buttons.forEach((b) => { b.disabled = true; });
-      const res = await call("POST", "/api/admin/flags/" + encodeURIComponent(flag.id) + "/resolve", body);
-      buttons.forEach((b) => { b.disabled = false; });
-      if (res.ok) {
-        const words = { dismiss: "Flag dismissed.", delete_message: "Message deleted and flag closed.", ban: "Author removed and banned; flag closed." };
-        notify(words[action], "success");
-      } else if (res.error.code === "conflict") {
-        notify("That flag was already resolved.", "warn");
-      } else if (res.error.code !== "unauthorized") {
-        notify("Couldn't resolve the flag: " + res.error.message, "error");
-        return;
-      }
-      loadFlags();
-    };
-    const button = (action, label, cls) => {
-      const b = el("button", { type: "button", class: cls || "", dataset: { action }, text: label, on: { click: () => act(action) } });
-      buttons.push(b);
-      return b;
-    };
-    return el(
+async function loadFlags() {
+  if (!isAdmin()) return;
+  const status = flagStatus;
+  const res = await call("GET", "/api/admin/flags?status=" + encodeURIComponent(status));
+  if (!res.ok) {
+    if (res.error.code === "forbidden") notify("Only admins can review flags.", "error");
+    else if (res.error.code !== "unauthorized") notify("Couldn't load flags: " + res.error.message, "error");
+    return;
+  }
+  if (status !== flagStatus) return;
+  const flags = res.data && Array.isArray(res.data.flags) ? res.data.flags : [];
+  const list = $("flags");
+  clear(list);
+  shownFlags.clear();
+  for (const flag of flags) {
+    list.append(renderFlag(flag));
+    shownFlags.add(flag.id);
+  }
+  $("flags-empty").hidden = flags.length > 0;
+  updateOpenCount();
+}
+
+function messageItem(msg) {
+  if (!msg || typeof msg !== "object") return el("li", { class: "gone", text: "(message not available)" });
+  return el(
+    "li",
+    { dataset: { messageId: msg.id || "" } },
+    el(
       "div",
-      { class: "resolve" },
-      el("div", { class: "field" }, el("label", { for: noteId, text: "Note (optional)" }), note),
-      button("dismiss", "Dismiss"),
-      button("delete_message", "Delete message", "button-danger"),
-      el("div", { class: "field" }, el("label", { for: banId, text: "Ban length" }), ban),
-      button("ban", "Ban author", "button-danger"),
+      { class: "message-meta" },
+      el("span", { class: "author", text: memberName(msg) }),
+      msg.author && msg.author.role && msg.author.role !== "peer" ? el("span", { class: "badge", text: msg.author.role }) : null,
+      typeof msg.ts === "number" ? el("time", { class: "time", text: formatDateTime(msg.ts) }) : null,
+    ),
+    el("p", { class: "text", text: typeof msg.text === "string" ? msg.text : "" }),
+  );
+}
+
+function renderFlag(flag) {
+  const item = el("li", { class: "card flag", dataset: { flagId: flag.id, status: flag.status || "" } });
+  item.append(
+    el(
+      "div",
+      { class: "card-head" },
+      el("span", {}, "Room: ", el("strong", { text: flag.room })),
+      el("span", { text: "Flagged " + (flag.created_at ? formatDateTime(flag.created_at) : "") }),
+      el("span", { text: "Reporter: " + (flag.reporter || "unknown") }),
+      el("span", { class: "flag-status", text: "Status: " + (flag.status || "open") }),
+    ),
+    el("p", { class: "flag-reason", text: flag.reason || "" }),
+  );
+  const context = Array.isArray(flag.context) ? flag.context : [];
+  if (context.length) {
+    item.append(
+      el("p", { class: "hint", text: "Just before it:" }),
+      el("ol", { class: "context", "aria-label": "Messages just before the flagged one" }, ...context.map(messageItem)),
     );
   }
+  item.append(
+    el("p", { class: "hint", text: "Flagged message:" }),
+    el("ul", { class: "snapshot", "aria-label": "The flagged message" }, messageItem(flag.message)),
+  );
+  if (flag.resolution && typeof flag.resolution === "object") {
+    const r = flag.resolution;
+    item.append(
+      el("p", {
+        class: "hint resolution",
+        text: "Resolved: " + (r.action || "") + " by " + (r.by || "?") + (r.at ? ", " + formatDateTime(r.at) : "") +
+          (r.note ? ". Note: " + r.note : ""),
+      }),
+    );
+  }
+  if ((flag.status || "open") === "open") item.append(resolveControls(flag));
+  return item;
+}
 
-  // ---------------------------------------------------------------- audit
-
-  async function loadAudit() {
-    const room = $("audit-room").value.trim();
-    const limit = $("audit-limit").value;
-    const query = new URLSearchParams();
-    if (room) query.set("room", room);
-    query.set("limit", limit);
-    const res = await call("GET", "/api/admin/audit?" + query.toString());
-    if (!res.ok) {
-      if (res.error.code !== "unauthorized") notify("Couldn't load the audit log: " + res.error.message, "error");
+function resolveControls(flag) {
+  const noteId = "note-" + flag.id;
+  const banId = "ban-" + flag.id;
+  const note = el("input", { id: noteId, class: "flag-note", type: "text", maxlength: "500", autocomplete: "off" });
+  const ban = el(
+    "select",
+    { id: banId, class: "flag-ban-length" },
+    ...BAN_CHOICES.map(([value, label]) => el("option", { value: value === null ? "" : String(value), selected: value === null, text: label })),
+  );
+  const buttons = [];
+  const act = async (action) => {
+    const body = { action };
+    const text = note.value.trim();
+    if (text) body.note = text;
+    if (action === "ban" && ban.value) body.ban_s = Number(ban.value);
+    buttons.forEach((b) => { b.disabled = true; });
+    const res = await call("POST", "/api/admin/flags/" + encodeURIComponent(flag.id) + "/resolve", body);
+    buttons.forEach((b) => { b.disabled = false; });
+    if (res.ok) {
+      const words = { dismiss: "Flag dismissed.", delete_message: "Message deleted and flag closed.", ban: "Author removed and banned; flag closed." };
+      notify(words[action], "success");
+    } else if (res.error.code === "conflict") {
+      notify("That flag was already resolved.", "warn");
+    } else if (res.error.code !== "unauthorized") {
+      notify("Couldn't resolve the flag: " + res.error.message, "error");
       return;
     }
-    const entries = res.data && Array.isArray(res.data.entries) ? res.data.entries : [];
-    const body = $("audit-rows");
-    clear(body);
-    for (const e of entries) {
-      body.append(
-        el(
-          "tr",
-          { dataset: { action: e.action || "" } },
-          el("td", { text: typeof e.ts === "number" ? formatDateTime(e.ts) : "" }),
-          el("td", { text: e.actor || "" }),
-          el("td", { class: "audit-action", text: e.action || "" }),
-          el("td", { text: e.room || "" }),
-          el("td", { text: e.target || "" }),
-          el("td", { text: e.reason || "" }),
-        ),
-      );
-    }
-    $("audit-empty").hidden = entries.length > 0;
+    loadFlags();
+  };
+  const button = (action, label, cls) => {
+    const b = el("button", { type: "button", class: cls || "", dataset: { action }, text: label, on: { click: () => act(action) } });
+    buttons.push(b);
+    return b;
+  };
+  return el(
+    "div",
+    { class: "resolve" },
+    el("div", { class: "field" }, el("label", { for: noteId, text: "Note (optional)" }), note),
+    button("dismiss", "Dismiss"),
+    button("delete_message", "Delete message", "button-danger"),
+    el("div", { class: "field" }, el("label", { for: banId, text: "Ban length" }), ban),
+    button("ban", "Ban author", "button-danger"),
+  );
+}
+
+// ---------------------------------------------------------------- audit
+
+async function loadAudit() {
+  const room = $("audit-room").value.trim();
+  const limit = $("audit-limit").value;
+  const query = new URLSearchParams();
+  if (room) query.set("room", room);
+  query.set("limit", limit);
+  const res = await call("GET", "/api/admin/audit?" + query.toString());
+  if (!res.ok) {
+    if (res.error.code !== "unauthorized") notify("Couldn't load the audit log: " + res.error.message, "error");
+    return;
   }
-
-  // ---------------------------------------------------------------- staff
-
-  async function loadStaff() {
-    const res = await call("GET", "/api/admin/staff");
-    if (!res.ok) {
-      if (res.error.code !== "unauthorized") notify("Couldn't load staff: " + res.error.message, "error");
-      return;
-    }
-    const staff = res.data && Array.isArray(res.data.staff) ? res.data.staff : [];
-    const list = $("staff-list");
-    clear(list);
-    for (const s of staff) {
-      const self = session && s.name === session.identity.pseudonym;
-      list.append(
-        el(
-          "li",
-          { class: "card staff-item", dataset: { staffName: s.name } },
-          el("strong", { class: "staff-name", text: s.name }),
-          el("span", { class: "badge", text: s.role }),
-          self ? el("span", { class: "you-tag", text: "(you)" }) : null,
-          " ",
-          self
-            ? null
-            : el("button", {
-                type: "button",
-                class: "button-small button-danger",
-                dataset: { action: "remove-staff" },
-                "aria-label": "Remove staff account " + s.name,
-                text: "Remove",
-                on: { click: () => removeStaff(s.name) },
-              }),
-        ),
-      );
-    }
-  }
-
-  async function addStaff(event) {
-    event.preventDefault();
-    const name = $("staff-add-name").value.trim();
-    const role = $("staff-add-role").value;
-    const password = $("staff-add-password").value;
-    if (!name || !password) {
-      notify("Please give a name and a password.", "error");
-      return;
-    }
-    const res = await call("POST", "/api/admin/staff", { name, role, password });
-    if (!res.ok) {
-      if (res.error.code === "conflict") notify("There is already a staff account named " + name + ".", "error");
-      else if (res.error.code !== "unauthorized") notify("Couldn't add staff: " + res.error.message, "error");
-      return;
-    }
-    $("staff-add-name").value = "";
-    $("staff-add-password").value = "";
-    notify("Added " + name + " as " + role + ".", "success");
-    loadStaff();
-  }
-
-  async function removeStaff(name) {
-    if (!window.confirm("Remove the staff account " + name + "? Their sign-ins stop working at once.")) return;
-    const res = await call("DELETE", "/api/admin/staff/" + encodeURIComponent(name));
-    if (!res.ok) {
-      if (res.error.code !== "unauthorized") notify("Couldn't remove " + name + ": " + res.error.message, "error");
-      return;
-    }
-    notify("Removed " + name + ".", "success");
-    loadStaff();
-  }
-
-  // ---------------------------------------------------------------- rooms
-
-  function ttlSelect(id, value) {
-    const select = el("select", { id });
-    const choices = TTL_CHOICES.includes(value) || value === undefined ? TTL_CHOICES : [...TTL_CHOICES, value].sort((a, b) => a - b);
-    for (const s of choices) {
-      select.append(el("option", { value: String(s), text: humanDuration(s), selected: s === (value === undefined ? 86400 : value) }));
-    }
-    return select;
-  }
-
-  async function loadRooms() {
-    const res = await call("GET", "/api/rooms");
-    if (!res.ok) {
-      if (res.error.code !== "unauthorized") notify("Couldn't load rooms: " + res.error.message, "error");
-      return;
-    }
-    const rooms = res.data && Array.isArray(res.data.rooms) ? res.data.rooms : [];
-    const list = $("rooms");
-    clear(list);
-    for (const room of rooms.sort((a, b) => String(a.name).localeCompare(String(b.name)))) list.append(renderRoom(room));
-    $("rooms-empty").hidden = rooms.length > 0;
-  }
-
-  function renderRoom(room) {
-    const p = "room-" + room.id + "-";
-    const field = (label, input, cls) => el("div", { class: "field" + (cls ? " " + cls : "") }, el("label", { for: input.id, text: label }), input);
-    const topic = el("input", { id: p + "topic", type: "text", value: room.topic || "" });
-    const ttl = ttlSelect(p + "ttl", room.message_ttl_s);
-    const slow = el("input", { id: p + "slow", type: "number", min: "0", step: "1", value: String(room.slow_mode_s || 0) });
-    const capacity = el("input", { id: p + "capacity", type: "number", min: "1", step: "1", value: room.capacity === null || room.capacity === undefined ? "" : String(room.capacity) });
-    const locked = el("input", { id: p + "locked", type: "checkbox" });
-    locked.checked = !!room.locked;
-    const save = async () => {
-      const body = {
-        topic: topic.value.trim(),
-        message_ttl_s: Number(ttl.value),
-        slow_mode_s: Number(slow.value) || 0,
-        capacity: capacity.value === "" ? null : Number(capacity.value),
-        locked: locked.checked,
-      };
-      const res = await call("PATCH", "/api/rooms/" + encodeURIComponent(room.id), body);
-      if (!res.ok) {
-        if (res.error.code !== "unauthorized") notify("Couldn't save " + room.name + ": " + res.error.message, "error");
-        return;
-      }
-      notify("Saved " + room.name + ".", "success");
-      loadRooms();
-    };
-    const remove = async () => {
-      if (!window.confirm("Delete the room " + room.name + "? Everyone in it is removed and its whole history is destroyed. This can't be undone.")) return;
-      const res = await call("DELETE", "/api/rooms/" + encodeURIComponent(room.id));
-      if (!res.ok) {
-        if (res.error.code !== "unauthorized") notify("Couldn't delete " + room.name + ": " + res.error.message, "error");
-        return;
-      }
-      notify("Deleted " + room.name + ".", "success");
-      loadRooms();
-    };
-    const n = Number(room.members) || 0;
-    return el(
-      "li",
-      { class: "card room-card", dataset: { roomId: room.id } },
+  const entries = res.data && Array.isArray(res.data.entries) ? res.data.entries : [];
+  const body = $("audit-rows");
+  clear(body);
+  for (const e of entries) {
+    body.append(
       el(
-        "div",
-        { class: "card-head" },
-        el("strong", { class: "room-card-name", text: room.name }),
-        el("span", { text: "id: " + room.id }),
-        el("span", { text: (n === 1 ? "1 person" : n + " people") + " online" }),
-        room.locked ? el("span", { class: "indicator indicator-warn", text: "Locked" }) : null,
-      ),
-      el(
-        "div",
-        { class: "room-edit" },
-        field("Topic", topic),
-        field("Messages disappear after", ttl),
-        field("Slow mode (s)", slow),
-        field("Capacity", capacity),
-        field("Locked", locked, "checkbox"),
-        el("button", { type: "button", dataset: { action: "save" }, text: "Save", on: { click: save } }),
-        el("button", { type: "button", class: "button-danger", dataset: { action: "delete" }, text: "Delete", on: { click: remove } }),
+        "tr",
+        { dataset: { action: e.action || "" } },
+        el("td", { text: typeof e.ts === "number" ? formatDateTime(e.ts) : "" }),
+        el("td", { text: e.actor || "" }),
+        el("td", { class: "audit-action", text: e.action || "" }),
+        el("td", { text: e.room || "" }),
+        el("td", { text: e.target || "" }),
+        el("td", { text: e.reason || "" }),
       ),
     );
   }
+  $("audit-empty").hidden = entries.length > 0;
+}
 
-  async function createRoom(event) {
-    event.preventDefault();
-    const name = $("room-create-name").value.trim();
-    if (!name) {
-      notify("Please give the room a name.", "error");
-      return;
-    }
-    const body = { name };
-    const id = $("room-create-id").value.trim();
-    const topic = $("room-create-topic").value.trim();
-    const slow = Number($("room-create-slow").value) || 0;
-    const capacity = $("room-create-capacity").value;
-    if (id) body.id = id;
-    if (topic) body.topic = topic;
-    body.message_ttl_s = Number($("room-create-ttl").value);
-    if (slow) body.slow_mode_s = slow;
-    if (capacity !== "") body.capacity = Number(capacity);
-    const res = await call("POST", "/api/rooms", body);
+// ---------------------------------------------------------------- staff
+
+async function loadStaff() {
+  const res = await call("GET", "/api/admin/staff");
+  if (!res.ok) {
+    if (res.error.code !== "unauthorized") notify("Couldn't load staff: " + res.error.message, "error");
+    return;
+  }
+  const staff = res.data && Array.isArray(res.data.staff) ? res.data.staff : [];
+  const list = $("staff-list");
+  clear(list);
+  for (const s of staff) {
+    const self = session && s.name === session.identity.pseudonym;
+    list.append(
+      el(
+        "li",
+        { class: "card staff-item", dataset: { staffName: s.name } },
+        el("strong", { class: "staff-name", text: s.name }),
+        el("span", { class: "badge", text: s.role }),
+        self ? el("span", { class: "you-tag", text: "(you)" }) : null,
+        " ",
+        self
+          ? null
+          : el("button", {
+              type: "button",
+              class: "button-small button-danger",
+              dataset: { action: "remove-staff" },
+              "aria-label": "Remove staff account " + s.name,
+              text: "Remove",
+              on: { click: () => removeStaff(s.name) },
+            }),
+      ),
+    );
+  }
+}
+
+async function addStaff(event) {
+  event.preventDefault();
+  const name = $("staff-add-name").value.trim();
+  const role = $("staff-add-role").value;
+  const password = $("staff-add-password").value;
+  if (!name || !password) {
+    notify("Please give a name and a password.", "error");
+    return;
+  }
+  const res = await call("POST", "/api/admin/staff", { name, role, password });
+  if (!res.ok) {
+    if (res.error.code === "conflict") notify("There is already a staff account named " + name + ".", "error");
+    else if (res.error.code !== "unauthorized") notify("Couldn't add staff: " + res.error.message, "error");
+    return;
+  }
+  $("staff-add-name").value = "";
+  $("staff-add-password").value = "";
+  notify("Added " + name + " as " + role + ".", "success");
+  loadStaff();
+}
+
+async function removeStaff(name) {
+  if (!window.confirm("Remove the staff account " + name + "? Their sign-ins stop working at once.")) return;
+  const res = await call("DELETE", "/api/admin/staff/" + encodeURIComponent(name));
+  if (!res.ok) {
+    if (res.error.code !== "unauthorized") notify("Couldn't remove " + name + ": " + res.error.message, "error");
+    return;
+  }
+  notify("Removed " + name + ".", "success");
+  loadStaff();
+}
+
+// ---------------------------------------------------------------- rooms
+
+function ttlSelect(id, value) {
+  const select = el("select", { id });
+  const choices = TTL_CHOICES.includes(value) || value === undefined ? TTL_CHOICES : [...TTL_CHOICES, value].sort((a, b) => a - b);
+  for (const s of choices) {
+    select.append(el("option", { value: String(s), text: humanDuration(s), selected: s === (value === undefined ? 86400 : value) }));
+  }
+  return select;
+}
+
+async function loadRooms() {
+  const res = await call("GET", "/api/rooms");
+  if (!res.ok) {
+    if (res.error.code !== "unauthorized") notify("Couldn't load rooms: " + res.error.message, "error");
+    return;
+  }
+  const rooms = res.data && Array.isArray(res.data.rooms) ? res.data.rooms : [];
+  const list = $("rooms");
+  clear(list);
+  for (const room of rooms.sort((a, b) => String(a.name).localeCompare(String(b.name)))) list.append(renderRoom(room));
+  $("rooms-empty").hidden = rooms.length > 0;
+}
+
+function renderRoom(room) {
+  const p = "room-" + room.id + "-";
+  const field = (label, input, cls) => el("div", { class: "field" + (cls ? " " + cls : "") }, el("label", { for: input.id, text: label }), input);
+  const topic = el("input", { id: p + "topic", type: "text", value: room.topic || "" });
+  const ttl = ttlSelect(p + "ttl", room.message_ttl_s);
+  const slow = el("input", { id: p + "slow", type: "number", min: "0", step: "1", value: String(room.slow_mode_s || 0) });
+  const capacity = el("input", { id: p + "capacity", type: "number", min: "1", step: "1", value: room.capacity === null || room.capacity === undefined ? "" : String(room.capacity) });
+  const locked = el("input", { id: p + "locked", type: "checkbox" });
+  locked.checked = !!room.locked;
+  const save = async () => {
+    const body = {
+      topic: topic.value.trim(),
+      message_ttl_s: Number(ttl.value),
+      slow_mode_s: Number(slow.value) || 0,
+      capacity: capacity.value === "" ? null : Number(capacity.value),
+      locked: locked.checked,
+    };
+    const res = await call("PATCH", "/api/rooms/" + encodeURIComponent(room.id), body);
     if (!res.ok) {
-      if (res.error.code === "conflict") notify("A room with that id already exists.", "error");
-      else if (res.error.code !== "unauthorized") notify("Couldn't create the room: " + res.error.message, "error");
+      if (res.error.code !== "unauthorized") notify("Couldn't save " + room.name + ": " + res.error.message, "error");
       return;
     }
-    for (const f of ["room-create-name", "room-create-id", "room-create-topic", "room-create-capacity"]) $(f).value = "";
-    $("room-create-slow").value = "0";
-    notify("Created " + (res.data && res.data.name ? res.data.name : name) + ".", "success");
+    notify("Saved " + room.name + ".", "success");
     loadRooms();
-  }
-
-  // ---------------------------------------------------------------- wiring
-
-  function init() {
-    Hearth.wireNoticeClose();
-    const ttl = ttlSelect("room-create-ttl", 86400);
-    $("room-create-ttl").replaceWith(ttl);
-    $("login-form").addEventListener("submit", login);
-    $("logout-button").addEventListener("click", () => signOut(null));
-    $("not-admin-logout").addEventListener("click", () => signOut(null));
-    for (const tab of ["flags", "audit", "staff", "rooms"]) {
-      $("tab-" + tab).addEventListener("click", () => selectTab(tab));
+  };
+  const remove = async () => {
+    if (!window.confirm("Delete the room " + room.name + "? Everyone in it is removed and its whole history is destroyed. This can't be undone.")) return;
+    const res = await call("DELETE", "/api/rooms/" + encodeURIComponent(room.id));
+    if (!res.ok) {
+      if (res.error.code !== "unauthorized") notify("Couldn't delete " + room.name + ": " + res.error.message, "error");
+      return;
     }
-    $("flag-status").addEventListener("change", (e) => {
-      flagStatus = e.target.value;
-      loadFlags();
-    });
-    $("flags-refresh").addEventListener("click", loadFlags);
-    $("audit-form").addEventListener("submit", (e) => {
-      e.preventDefault();
-      loadAudit();
-    });
-    $("staff-add-form").addEventListener("submit", addStaff);
-    $("room-create-form").addEventListener("submit", createRoom);
-    // Arrow keys move between tabs, as in the WAI-ARIA tabs pattern.
-    document.querySelector(".tabs").addEventListener("keydown", (e) => {
-      if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
-      const tabs = ["flags", "audit", "staff", "rooms"];
-      const now = tabs.findIndex((t) => $("tab-" + t).getAttribute("aria-selected") === "true");
-      const next = tabs[(now + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
-      selectTab(next);
-      $("tab-" + next).focus();
-    });
-    start();
-  }
+    notify("Deleted " + room.name + ".", "success");
+    loadRooms();
+  };
+  const n = Number(room.members) || 0;
+  return el(
+    "li",
+    { class: "card room-card", dataset: { roomId: room.id } },
+    el(
+      "div",
+      { class: "card-head" },
+      el("strong", { class: "room-card-name", text: room.name }),
+      el("span", { text: "id: " + room.id }),
+      el("span", { text: (n === 1 ? "1 person" : n + " people") + " online" }),
+      room.locked ? el("span", { class: "indicator indicator-warn", text: "Locked" }) : null,
+    ),
+    el(
+      "div",
+      { class: "room-edit" },
+      field("Topic", topic),
+      field("Messages disappear after", ttl),
+      field("Slow mode (s)", slow),
+      field("Capacity", capacity),
+      field("Locked", locked, "checkbox"),
+      el("button", { type: "button", dataset: { action: "save" }, text: "Save", on: { click: save } }),
+      el("button", { type: "button", class: "button-danger", dataset: { action: "delete" }, text: "Delete", on: { click: remove } }),
+    ),
+  );
+}
 
-  init();
-})();
+async function createRoom(event) {
+  event.preventDefault();
+  const name = $("room-create-name").value.trim();
+  if (!name) {
+    notify("Please give the room a name.", "error");
+    return;
+  }
+  const body = { name };
+  const id = $("room-create-id").value.trim();
+  const topic = $("room-create-topic").value.trim();
+  const slow = Number($("room-create-slow").value) || 0;
+  const capacity = $("room-create-capacity").value;
+  if (id) body.id = id;
+  if (topic) body.topic = topic;
+  body.message_ttl_s = Number($("room-create-ttl").value);
+  if (slow) body.slow_mode_s = slow;
+  if (capacity !== "") body.capacity = Number(capacity);
+  const res = await call("POST", "/api/rooms", body);
+  if (!res.ok) {
+    if (res.error.code === "conflict") notify("A room with that id already exists.", "error");
+    else if (res.error.code !== "unauthorized") notify("Couldn't create the room: " + res.error.message, "error");
+    return;
+  }
+  for (const f of ["room-create-name", "room-create-id", "room-create-topic", "room-create-capacity"]) $(f).value = "";
+  $("room-create-slow").value = "0";
+  notify("Created " + (res.data && res.data.name ? res.data.name : name) + ".", "success");
+  loadRooms();
+}
+
+// ---------------------------------------------------------------- wiring
+
+function init() {
+  wireNoticeClose();
+  const ttl = ttlSelect("room-create-ttl", 86400);
+  $("room-create-ttl").replaceWith(ttl);
+  $("login-form").addEventListener("submit", login);
+  $("logout-button").addEventListener("click", () => signOut(null));
+  $("not-admin-logout").addEventListener("click", () => signOut(null));
+  for (const tab of ["flags", "audit", "staff", "rooms"]) {
+    $("tab-" + tab).addEventListener("click", () => selectTab(tab));
+  }
+  $("flag-status").addEventListener("change", (e) => {
+    flagStatus = e.target.value;
+    loadFlags();
+  });
+  $("flags-refresh").addEventListener("click", loadFlags);
+  $("audit-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    loadAudit();
+  });
+  $("staff-add-form").addEventListener("submit", addStaff);
+  $("room-create-form").addEventListener("submit", createRoom);
+  // Arrow keys move between tabs, as in the WAI-ARIA tabs pattern.
+  document.querySelector(".tabs").addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const tabs = ["flags", "audit", "staff", "rooms"];
+    const now = tabs.findIndex((t) => $("tab-" + t).getAttribute("aria-selected") === "true");
+    const next = tabs[(now + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    selectTab(next);
+    $("tab-" + next).focus();
+  });
+  start();
+}
+
+init();

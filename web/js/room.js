@@ -1,0 +1,212 @@
+/* Being in a room: choosing, joining (and rejoining after a reconnect), the room view, leaving,
+ * and what the server says about the room on screen. */
+
+import { emit, on } from "./bus.js";
+import { updateComposer } from "./composer.js";
+import { isConnected, onServer, request } from "./connection.js";
+import { $ } from "./dom.js";
+import { describeError } from "./errors.js";
+import { closeFlagDialog } from "./flag.js";
+import { formatDateTime, humanDuration } from "./format.js";
+import { renderRoomHeader } from "./header.js";
+import { isStaff, staffSession } from "./identity.js";
+import { renderMembers } from "./members.js";
+import { clearMessages, renderMessage, scrollToBottom } from "./messages.js";
+import { api } from "./net.js";
+import { notify } from "./notice.js";
+import { here, isHere, myMute, rooms, setHere, setMyMute } from "./room-state.js";
+import { store } from "./storage.js";
+
+const ROOM_KEY = "hearth.room"; // id of the room to come back to after a reload
+
+let wanted = store.get(ROOM_KEY); // room to be in (joined on every connect)
+let joining = null; // room id of a join in flight
+
+export function chooseRoom(roomId) {
+  if (isHere(roomId)) {
+    $("composer").focus();
+    return;
+  }
+  wanted = roomId;
+  store.set(ROOM_KEY, roomId);
+  if (isConnected()) joinRoom(roomId, {});
+  else notify("Connecting… you'll join the room in a moment.", "info");
+}
+
+export function forgetRoom() {
+  wanted = null;
+  store.remove(ROOM_KEY);
+}
+
+async function joinRoom(roomId, { rejoin }) {
+  if (joining === roomId) return;
+  joining = roomId;
+  try {
+    const current = here();
+    if (current && current.room.id !== roomId) {
+      const old = current.room.id;
+      leaveView();
+      await request("room:leave", { room: old });
+    }
+    const ack = await request("room:join", { room: roomId });
+    if (wanted !== roomId) return; // the user chose another room meanwhile
+    if (!ack.ok) {
+      if (ack.error.code === "offline" || ack.error.code === "timeout") {
+        notify(describeError(ack.error, "join"), "warn");
+        return; // joined again on the next connect
+      }
+      forgetRoom();
+      leaveView();
+      notify(describeError(ack.error, "join"), "error");
+      return;
+    }
+    const keepMute = isHere(roomId) ? myMute() : null;
+    enterView(ack, keepMute);
+    if (!rejoin) notify("You joined " + here().room.name + ".", "info");
+    emit("room:joined", here().room);
+  } finally {
+    joining = null;
+  }
+}
+
+function enterView(ack, keepMute) {
+  const room = ack.room && typeof ack.room === "object" ? ack.room : rooms().get(wanted) || { id: wanted, name: wanted };
+  const current = { room, you: ack.you || null, members: new Map(), muted: new Map() };
+  setHere(current);
+  // The join ack says whether I am muted here (a Hearth extension), so a reload shows it at once.
+  setMyMute(ack.mute ? { until: ack.mute.until === undefined ? null : ack.mute.until } : keepMute);
+  for (const m of ack.members || []) current.members.set(m.id, m);
+  if (ack.you) current.members.set(ack.you.id, ack.you);
+  const list = $("messages");
+  list.setAttribute("aria-busy", "true");
+  clearMessages();
+  for (const msg of ack.history || []) renderMessage(msg);
+  list.setAttribute("aria-busy", "false");
+  $("room-view").hidden = false;
+  $("chat").classList.add("in-room");
+  renderRoomHeader();
+  renderMembers();
+  emit("room:entered", current);
+  updateComposer();
+  scrollToBottom(true);
+  if (!$("composer").disabled) $("composer").focus();
+}
+
+/* Take the room off the screen (the server side is the caller's business). */
+export function leaveView() {
+  const current = here();
+  setHere(null);
+  clearMessages();
+  renderMembers();
+  $("room-view").hidden = true;
+  $("chat").classList.remove("in-room");
+  closeFlagDialog();
+  emit("room:left", current ? current.room : null);
+}
+
+async function leaveRoom() {
+  const current = here();
+  if (!current) return;
+  const { id, name } = current.room;
+  forgetRoom();
+  leaveView();
+  await request("room:leave", { room: id });
+  notify("You left " + name + ".", "info");
+  emit("rooms:stale");
+}
+
+/* Leave for good without waiting (a new identity is on its way). */
+export function abandonRoom() {
+  const current = here();
+  if (current) request("room:leave", { room: current.room.id });
+  forgetRoom();
+}
+
+/* A newer copy of a room (room:updated, or the answer to my own change). */
+function applyRoomUpdate(room) {
+  if (!room || typeof room !== "object" || !room.id) return;
+  rooms().set(room.id, room);
+  const current = here();
+  if (current && current.room.id === room.id) {
+    const wasLocked = !!current.room.locked;
+    const oldSlow = current.room.slow_mode_s || 0;
+    current.room = room;
+    renderRoomHeader();
+    updateComposer();
+    if (wasLocked !== !!room.locked) {
+      notify(
+        room.locked
+          ? "This room is now locked. " + (isStaff() ? "Peers can read but not send." : "You can still read.")
+          : "This room is open again.",
+        "info",
+      );
+    } else if (oldSlow !== (room.slow_mode_s || 0)) {
+      notify(room.slow_mode_s ? "Slow mode is on: one message every " + humanDuration(room.slow_mode_s) + "." : "Slow mode is off.", "info");
+    }
+  }
+  emit("rooms:changed");
+}
+
+function onRoomRemoved(p) {
+  if (!p) return;
+  const roomId = p.room;
+  if (wanted === roomId) forgetRoom();
+  const current = here();
+  if (!current || current.room.id !== roomId) {
+    emit("rooms:stale");
+    return;
+  }
+  const name = current.room.name || roomId;
+  leaveView();
+  if (p.reason === "room_deleted") {
+    notify("This room was deleted: " + name + ".", "warn");
+  } else {
+    notify(
+      "You were removed from this room (" + name + ")" +
+        (p.banned_until ? " and can't rejoin until " + formatDateTime(p.banned_until) : "") + ".",
+      "warn",
+    );
+  }
+  emit("rooms:stale");
+}
+
+async function patchRoom(changes) {
+  const current = here();
+  const staff = staffSession();
+  if (!current || !staff) return;
+  const res = await api("PATCH", "/api/rooms/" + encodeURIComponent(current.room.id), { token: staff.token, body: changes });
+  if (!res.ok) {
+    if (res.error.code === "unauthorized") return emit("unauthorized");
+    notify("Couldn't change the room: " + res.error.message, "error");
+    renderRoomHeader();
+    return;
+  }
+  if (res.data && res.data.id) applyRoomUpdate(res.data);
+}
+
+/* My mute ends on time (called every second). */
+export function expireMyMute(now) {
+  const mute = myMute();
+  if (mute && typeof mute.until === "number" && now >= mute.until) {
+    setMyMute(null);
+    notify("Your mute has ended. You can send messages again.", "success");
+    updateComposer();
+  } else if (mute) {
+    updateComposer();
+  }
+}
+
+export function wireRoom() {
+  $("leave-button").addEventListener("click", leaveRoom);
+  $("lock-button").addEventListener("click", () => {
+    if (here()) patchRoom({ locked: !here().room.locked });
+  });
+  $("slow-mode-select").addEventListener("change", (e) => patchRoom({ slow_mode_s: Number(e.target.value) }));
+  on("connected", () => {
+    if (wanted) joinRoom(wanted, { rejoin: true });
+  });
+  on("rejoin", (roomId) => joinRoom(roomId, { rejoin: true }));
+}
+
+onServer("room:updated", applyRoomUpdate);
+onServer("room:removed", onRoomRemoved);
