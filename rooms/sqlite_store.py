@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 
 _ROOM_COLS = "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at"
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
+_MSG_INSERT = f"INSERT INTO messages ({_MSG_COLS}) VALUES"
 
 
 def _room(row: tuple[Any, ...]) -> Room:
@@ -126,12 +127,8 @@ class SqliteRoomStore:
         return deleted
 
     async def add_message(self, msg: SealedMessage) -> None:
-        await self.db.run(
-            lambda c: c.execute(
-                f"INSERT INTO messages ({_MSG_COLS}) VALUES (?,?,?,?,?,?)",  # noqa: S608
-                (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob),
-            )
-        )
+        # Grouped with the other messages of this loop turn into one INSERT (SqliteDatabase.insert).
+        await self.db.insert(_MSG_INSERT, (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob))
 
     async def history(self, room_id: str, *, now_ms: int, limit: int) -> list[SealedMessage]:
         rows = await self.db.run(
