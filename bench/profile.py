@@ -97,7 +97,17 @@ async def amain(args: argparse.Namespace) -> None:
         RESULTS.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         out = RESULTS / f"profile-{args.start}-{args.rooms}x{args.room_size}-{args.rate:g}-{stamp}.txt"
-        cmd = [py_spy(), "record", *([] if args.blocking else ["--nonblocking"]), "-r", str(args.hz), "-f", "raw", "-o", str(out)]
+        cmd = [
+            py_spy(),
+            "record",
+            *([] if args.blocking else ["--nonblocking"]),
+            "-r",
+            str(args.hz),
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ]
         cmd += ["-d", str(int(args.duration)), "-p", str(srv.pid)]
         if args.native:
             cmd.append("--native")
