@@ -170,15 +170,33 @@ async def _poll(self: async_socket.AsyncSocket) -> list[eio_packet.Packet]:
     return packets
 
 
+async def _send(self: async_socket.AsyncSocket, pkt: eio_packet.Packet) -> None:
+    """engineio's ``AsyncSocket.send`` that writes straight to an idle websocket.
+
+    Every ack and every event to one socket went on the socket's queue, woke its writer
+    task, and was framed there. When nothing is queued or in flight for the socket (see
+    ``_idle_transport``) the frame is written at once instead, as broadcasts are; otherwise
+    the packet queues behind what is there, so order is kept either way.
+    """
+    if not await self.check_ping_timeout():
+        return
+    transport = None if pkt.binary else _idle_transport(self)
+    if transport is None:
+        await self.queue.put(pkt)
+    else:
+        transport.write(text_frame(pkt.encode()))
+
+
 def install_transport_tweaks() -> None:
-    """Process-wide changes to python-engineio 4.x's transport (see ``_poll``), and no
-    per-message deflate on websockets.
+    """Process-wide changes to python-engineio 4.x's transport (see ``_poll`` and ``_send``),
+    and no per-message deflate on websockets.
 
     Browsers offer permessage-deflate and aiohttp accepts it by default, which means a zlib
     pass per recipient per message: for short chat messages that costs far more CPU than
     it saves bytes (Node's ``ws`` leaves it off by default for the same reason).
     """
     async_socket.AsyncSocket.poll = _poll
+    async_socket.AsyncSocket.send = _send
     aiohttp_driver._async["websocket"] = _TrackedWebSocket
 
 
