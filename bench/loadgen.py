@@ -783,6 +783,7 @@ async def run_storm(
     window_s: float = 10.0,
     timeout_s: float = 30.0,
     watched: Watched | None = None,
+    on_ready: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
     """A connection storm: ``clients`` sockets (tokens fetched beforehand, as after a
     server restart) all open a websocket, connect and join their room at the same
@@ -807,6 +808,9 @@ async def run_storm(
             raise RuntimeError(f"{len(bad)} sessions failed; first: {bad[0]!r}")
         conns = [Conn(i, target, tokens[i], rec) for i in range(clients)]
         done_ns: list[int] = []
+        open_ns: list[int] = []
+        if on_ready is not None:  # e.g. start a profiler
+            await on_ready()
         gc.collect()
         srv0 = watched.cpu() if watched else 0.0
         gen0 = time.process_time()
@@ -814,6 +818,7 @@ async def run_storm(
 
         async def cj(c: Conn) -> None:
             await c.open(http, timeout=timeout_s)
+            open_ns.append(now_ns() - t0)
             await c.join(rooms[c.idx // room_size], timeout=timeout_s)
             done_ns.append(now_ns() - t0)
 
@@ -821,6 +826,7 @@ async def run_storm(
         wall = (now_ns() - t0) / 1e9
         failed = [r for r in results if isinstance(r, BaseException)]
         done_ns.sort()
+        open_ns.sort()
         joined = len(done_ns)
         within = sum(1 for d in done_ns if d <= window_s * 1e9)
         return {
@@ -831,6 +837,8 @@ async def run_storm(
             "failed": len(failed),
             "first_failure": repr(failed[0])[:300] if failed else None,
             "last_join_s": round(done_ns[-1] / 1e9, 3) if done_ns else None,
+            "connected_p50_s": round(open_ns[len(open_ns) // 2] / 1e9, 3) if open_ns else None,
+            "last_connected_s": round(open_ns[-1] / 1e9, 3) if open_ns else None,
             "join_p50_s": round(done_ns[len(done_ns) // 2] / 1e9, 3) if done_ns else None,
             "join_p99_s": (pct(done_ns, 0.99) or 0) / 1000 if done_ns else None,
             "all_in_within_window": joined == clients and within == clients,

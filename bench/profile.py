@@ -75,6 +75,32 @@ def summarize(raw: str, top: int = 30) -> str:
     return "\n".join(out)
 
 
+def _spy(args: argparse.Namespace, pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    cmd = [py_spy(), "record", *([] if args.blocking else ["--nonblocking"]), "-r", str(args.hz), "-f", "raw"]
+    cmd += ["-o", str(out), "-d", str(int(seconds)), "-p", str(pid)]
+    if args.native:
+        cmd.append("--native")
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def _profile_storm(args: argparse.Namespace, srv: procs.ServerProc, password: str) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"profile-{args.start}-storm-{args.storm}-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    spies: list[subprocess.Popen[bytes]] = []
+
+    async def start() -> None:
+        spies.append(_spy(args, srv.pid, out, args.duration))
+        await asyncio.sleep(0.5)
+
+    row = await loadgen.run_storm(
+        srv.url, password, clients=args.storm, watched=loadgen.Watched([srv.pid]), on_ready=start
+    )
+    await asyncio.to_thread(spies[0].communicate, timeout=120)
+    print({k: row[k] for k in ("joined", "connected_p50_s", "last_connected_s", "join_p50_s", "last_join_s")})
+    print(f"collapsed stacks: {out}")
+    print(summarize(out.read_text(), args.top))
+
+
 async def amain(args: argparse.Namespace) -> None:
     procs.raise_nofile()
     procs.pin(0, [1])
@@ -84,6 +110,9 @@ async def amain(args: argparse.Namespace) -> None:
     fleet = None
     try:
         await procs.wait_healthy(srv)
+        if args.storm:
+            await _profile_storm(args, srv, password)
+            return
         fleet = await loadgen.build_fleet(
             [srv.url],
             password,
@@ -97,21 +126,7 @@ async def amain(args: argparse.Namespace) -> None:
         RESULTS.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         out = RESULTS / f"profile-{args.start}-{args.rooms}x{args.room_size}-{args.rate:g}-{stamp}.txt"
-        cmd = [
-            py_spy(),
-            "record",
-            *([] if args.blocking else ["--nonblocking"]),
-            "-r",
-            str(args.hz),
-            "-f",
-            "raw",
-            "-o",
-            str(out),
-        ]
-        cmd += ["-d", str(int(args.duration)), "-p", str(srv.pid)]
-        if args.native:
-            cmd.append("--native")
-        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: ASYNC220
+        spy = _spy(args, srv.pid, out, args.duration)
         await asyncio.sleep(0.5)
         step = await loadgen.run_step(fleet, args.rate, args.duration, 2, loadgen.Watched([srv.pid]))
         _, err = await asyncio.to_thread(spy.communicate, timeout=60)
@@ -142,6 +157,7 @@ def main() -> None:
     p.add_argument("--hz", type=int, default=250)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--native", action="store_true", help="include C frames (slower sampling)")
+    p.add_argument("--storm", type=int, default=0, help="profile a connection storm of this many clients instead")
     p.add_argument("--blocking", action="store_true", help="pause the server for each sample (exact idle detection)")
     args = p.parse_args()
     loadgen.install_fast_loop()
