@@ -187,8 +187,94 @@ async def _send(self: async_socket.AsyncSocket, pkt: eio_packet.Packet) -> None:
         transport.write(text_frame(pkt.encode()))
 
 
+async def _websocket_handler(self: async_socket.AsyncSocket, ws: Any) -> None:
+    """engineio's ``AsyncSocket._websocket_handler`` without two tasks per received packet.
+
+    The stock reader wrapped every ``ws.wait()`` in a task and that task in
+    ``asyncio.wait_for`` (another task in Python 3.11): two tasks created per packet received
+    and one parked, with its timer, per idle connection. Here the read is awaited under
+    ``asyncio.timeout`` with the same limit; everything else is engineio 4.x's code.
+    """
+    server = self.server
+    limit = server.ping_interval + server.ping_timeout
+
+    async def websocket_wait() -> Any:
+        data = await ws.wait()
+        if data and len(data) > server.max_http_buffer_size:
+            raise ValueError("packet is too large")
+        return data
+
+    if self.connected:
+        # the socket was already connected (long-polling), so this is an upgrade
+        self.upgrading = True  # hold packet sends during the upgrade
+        try:
+            pkt = await websocket_wait()
+        except OSError:
+            return
+        decoded = eio_packet.Packet(encoded_packet=pkt)
+        if decoded.packet_type != eio_packet.PING or decoded.data != "probe":
+            self.upgrading = False
+            return
+        await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+        await self.queue.put(eio_packet.Packet(eio_packet.NOOP))  # end poll
+        try:
+            pkt = await websocket_wait()
+        except OSError:
+            self.upgrading = False
+            return
+        decoded = eio_packet.Packet(encoded_packet=pkt)
+        if decoded.packet_type != eio_packet.UPGRADE:
+            self.upgraded = False
+            self.upgrading = False
+            return
+        self.upgraded = True
+        self.upgrading = False
+    else:
+        self.connected = True
+        self.upgraded = True
+
+    async def writer() -> None:
+        while True:
+            try:
+                packets = await self.poll()
+            except exceptions.QueueEmpty:
+                break
+            if not packets:  # empty packet list returned -> connection closed
+                break
+            try:
+                for out in packets:
+                    await ws.send(out.encode())
+            except Exception:
+                break
+        await ws.close()
+
+    writer_task = asyncio.ensure_future(writer())
+    while True:
+        try:
+            async with asyncio.timeout(limit):
+                p = await websocket_wait()
+        except asyncio.CancelledError:
+            break
+        except Exception:  # a timeout, a closed or broken websocket, a packet too large
+            break
+        if p is None:  # connection closed by the client
+            break
+        try:
+            await self.receive(eio_packet.Packet(encoded_packet=p))
+        except exceptions.UnknownPacketError:
+            pass
+        except exceptions.SocketIsClosedError:
+            break
+        except Exception:
+            log.exception("event=engineio_receive code=internal")
+    await self.queue.put(None)  # unlock the writer task so it can exit
+    await writer_task
+    await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
 def install_transport_tweaks() -> None:
-    """Process-wide changes to python-engineio 4.x's transport (see ``_poll`` and ``_send``),
+    """Process-wide changes to python-engineio 4.x's transport (``_poll``, ``_send``,
+    ``_websocket_handler``),
     and no per-message deflate on websockets.
 
     Browsers offer permessage-deflate and aiohttp accepts it by default, which means a zlib
@@ -197,6 +283,7 @@ def install_transport_tweaks() -> None:
     """
     async_socket.AsyncSocket.poll = _poll
     async_socket.AsyncSocket.send = _send
+    async_socket.AsyncSocket._websocket_handler = _websocket_handler
     aiohttp_driver._async["websocket"] = _TrackedWebSocket
 
 
