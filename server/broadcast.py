@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,6 +33,98 @@ def text_frame(payload: str) -> bytes:
     return header + data
 
 
+class LeanQueue:
+    """The part of ``asyncio.Queue`` an Engine.IO socket uses, at a fraction of its size.
+
+    ``asyncio.Queue`` allocates four deques (items, getters, putters, and the ``join``
+    event's waiters), about 3 KB, for every connection, though an Engine.IO socket's queue
+    is unbounded, has one reader (its writer task) and is empty nearly always. Here the
+    items and the waiters are created when first needed. Unbounded: ``put`` never waits.
+    """
+
+    __slots__ = ("_items", "_getters", "_unfinished", "_joiners")
+
+    def __init__(self) -> None:
+        self._items: deque[Any] | None = None
+        self._getters: list[asyncio.Future[None]] | None = None
+        self._unfinished = 0
+        self._joiners: list[asyncio.Future[None]] | None = None
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    def has_waiting_reader(self) -> bool:
+        return bool(self._getters)
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        self._unfinished += 1
+        self._wake_reader()
+
+    def _wake_reader(self) -> None:
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
+                break
+
+    async def put(self, item: Any) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.popleft()
+
+    async def get(self) -> Any:
+        while not self._items:
+            getter = asyncio.get_running_loop().create_future()
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                if getter in self._getters:
+                    self._getters.remove(getter)
+                if self._items:  # woken but cancelled: pass the wake-up on
+                    self._wake_reader()
+                raise
+        return self.get_nowait()
+
+    def task_done(self) -> None:
+        if self._unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished -= 1
+        if self._unfinished == 0 and self._joiners:
+            joiners, self._joiners = self._joiners, None
+            for fut in joiners:
+                if not fut.done():
+                    fut.set_result(None)
+
+    async def join(self) -> None:
+        if self._unfinished:
+            fut = asyncio.get_running_loop().create_future()
+            if self._joiners is None:
+                self._joiners = []
+            self._joiners.append(fut)
+            await fut
+
+
+def _lean_socket_init(self: async_socket.AsyncSocket, server: Any, sid: str) -> None:
+    _stock_socket_init(self, server, sid)
+    self.queue = LeanQueue()
+
+
+_stock_socket_init = async_socket.AsyncSocket.__init__
+
+
 def _idle_transport(sock: async_socket.AsyncSocket) -> asyncio.WriteTransport | None:
     """The socket's transport when nothing is queued or in flight for it, else None.
 
@@ -42,7 +136,7 @@ def _idle_transport(sock: async_socket.AsyncSocket) -> asyncio.WriteTransport | 
     if ws is None or not sock.upgraded or sock.upgrading or sock.closed:
         return None
     queue = sock.queue
-    if not queue.empty() or not queue._getters:
+    if not queue.empty() or not queue.has_waiting_reader():
         return None
     writer = ws._writer
     transport = None if writer is None else writer.transport
@@ -145,14 +239,14 @@ async def _poll(self: async_socket.AsyncSocket) -> list[eio_packet.Packet]:
     behaviour (the same timeout, ``QueueEmpty`` on timeout or cancellation).
     """
     queue = self.queue
-    try:
-        first = queue.get_nowait()
-    except asyncio.QueueEmpty:
+    if queue.empty():  # wait outside any except block: a parked writer holds no exception
         try:
             async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
                 first = await queue.get()
         except (TimeoutError, asyncio.CancelledError):
             raise exceptions.QueueEmpty() from None
+    else:
+        first = queue.get_nowait()
     queue.task_done()
     if first is None:
         return []
@@ -168,6 +262,25 @@ async def _poll(self: async_socket.AsyncSocket) -> list[eio_packet.Packet]:
             break
         packets.append(pkt)
     return packets
+
+
+def _schedule_ping(self: async_socket.AsyncSocket) -> None:
+    """engineio's ``schedule_ping`` with a timer instead of a task asleep per connection."""
+    if self.last_ping:  # only once the previous ping was answered
+        self.last_ping = None
+        asyncio.get_running_loop().call_later(self.server.ping_interval, _ping_now, self)
+
+
+def _ping_now(sock: async_socket.AsyncSocket) -> None:
+    if sock.closing or sock.closed:
+        return
+    sock.last_ping = time.time()
+    pkt = eio_packet.Packet(eio_packet.PING)
+    transport = _idle_transport(sock)
+    if transport is None:
+        sock.queue.put_nowait(pkt)
+    else:
+        transport.write(text_frame(pkt.encode()))
 
 
 async def _send(self: async_socket.AsyncSocket, pkt: eio_packet.Packet) -> None:
@@ -273,8 +386,8 @@ async def _websocket_handler(self: async_socket.AsyncSocket, ws: Any) -> None:
 
 
 def install_transport_tweaks() -> None:
-    """Process-wide changes to python-engineio 4.x's transport (``_poll``, ``_send``,
-    ``_websocket_handler``),
+    """Process-wide changes to python-engineio 4.x's transport (``LeanQueue``, ``_poll``,
+    ``_send``, ``_schedule_ping``, ``_websocket_handler``),
     and no per-message deflate on websockets.
 
     Browsers offer permessage-deflate and aiohttp accepts it by default, which means a zlib
@@ -283,6 +396,8 @@ def install_transport_tweaks() -> None:
     """
     async_socket.AsyncSocket.poll = _poll
     async_socket.AsyncSocket.send = _send
+    async_socket.AsyncSocket.__init__ = _lean_socket_init
+    async_socket.AsyncSocket.schedule_ping = _schedule_ping
     async_socket.AsyncSocket._websocket_handler = _websocket_handler
     aiohttp_driver._async["websocket"] = _TrackedWebSocket
 
