@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount, StoredFlag
+from moderation.models import AuditEntry, Ban, FlagStatus, Mute, Resolution, ResolutionAction, StaffAccount, StoredFlag
 from rooms.errors import Conflict
 from rooms.models import Role
 from rooms.redis_common import guarded, key, script, text, texts
@@ -20,12 +20,12 @@ EXPIRY_GRACE_MS = 60_000
 def _resolution_json(res: Resolution | None) -> bytes | None:
     if res is None:
         return None
-    return orjson.dumps({"action": res.action, "by": res.by, "at": res.at, "note": res.note})
+    return orjson.dumps({"action": str(res.action), "by": res.by, "at": res.at, "note": res.note})
 
 
 def _resolution(raw: bytes) -> Resolution:
     data = orjson.loads(raw)
-    return Resolution(action=data["action"], by=data["by"], at=int(data["at"]), note=data.get("note"))
+    return Resolution(action=ResolutionAction(data["action"]), by=data["by"], at=int(data["at"]), note=data.get("note"))
 
 
 def _decoded(raw: dict[Any, Any]) -> dict[str, Any]:
@@ -38,12 +38,12 @@ def _flag(raw: dict[Any, Any]) -> StoredFlag:
     return StoredFlag(
         id=text(f["id"]),
         room=text(f["room"]),
-        message_id=text(f["message_id"]),
-        author_id=text(f["author_id"]),
-        reporter=text(f["reporter"]),
+        message_id=None if f.get("message_id") is None else text(f["message_id"]),
+        author_id=None if f.get("author_id") is None else text(f["author_id"]),
+        reporter=None if f.get("reporter") is None else text(f["reporter"]),
         reason=text(f["reason"]),
         created_at=int(f["created_at"]),
-        status=text(f["status"]),
+        status=FlagStatus(text(f["status"])),
         resolution=None if res is None else _resolution(bytes(res)),
         snapshot=None if f.get("snapshot") is None else bytes(f["snapshot"]),
         snapshot_key=None if f.get("snapshot_key") is None else bytes(f["snapshot_key"]),
@@ -138,12 +138,6 @@ class RedisModStore:
             flag.id,
             "room",
             flag.room,
-            "message_id",
-            flag.message_id,
-            "author_id",
-            flag.author_id,
-            "reporter",
-            flag.reporter,
             "reason",
             flag.reason,
             "created_at",
@@ -152,6 +146,9 @@ class RedisModStore:
             flag.status,
         ]
         optional: dict[str, str | int | bytes | None] = {
+            "message_id": flag.message_id,
+            "author_id": flag.author_id,
+            "reporter": flag.reporter,
             "resolution": _resolution_json(flag.resolution),
             "snapshot": flag.snapshot,
             "snapshot_key": flag.snapshot_key,
@@ -169,7 +166,10 @@ class RedisModStore:
                 self.FLAG_PURGE,
             ],
             args=[
-                orjson.dumps([flag.message_id, flag.reporter]),
+                # Only a member's flag of a message is deduplicated; any other flag has a field of its own.
+                orjson.dumps([flag.message_id, flag.reporter])
+                if flag.message_id is not None and flag.reporter is not None
+                else orjson.dumps(["", flag.id]),
                 flag.id,
                 flag.created_at,
                 "" if flag.purge_after is None else flag.purge_after,
@@ -184,7 +184,7 @@ class RedisModStore:
         return _flag(raw) if raw else None
 
     @guarded
-    async def list_flags(self, status: str | None, *, limit: int) -> list[StoredFlag]:
+    async def list_flags(self, status: FlagStatus | None, *, limit: int) -> list[StoredFlag]:
         if limit <= 0:
             return []
         index = self.FLAGS if status is None else key("flags", "status", status)
@@ -196,11 +196,11 @@ class RedisModStore:
         return [_flag(raw) for raw in rows if raw]
 
     @guarded
-    async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
+    async def resolve_flag(self, flag_id: str, status: FlagStatus, resolution: Resolution, purge_after: int) -> bool:
         done = await self._resolve(
             keys=[
                 key("flag", flag_id),
-                key("flags", "status", "open"),
+                key("flags", "status", FlagStatus.OPEN),
                 key("flags", "status", status),
                 self.FLAG_PURGE,
             ],

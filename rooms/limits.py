@@ -1,4 +1,4 @@
-"""Per-process send limits: a token bucket per member and room."""
+"""Per-process rate limits: token buckets for sends, flags, joins and history bytes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from rooms.clock import Clock
 class TokenBucket:
     """Burst of ``burst`` sends, refilling one every ``refill_ms``.
 
-    ``check`` peeks without spending, ``spend`` takes one token: callers check
-    before doing the work and spend only once the send succeeded, so refused
-    sends do not use the allowance up (docs/PROTOCOL.md precise rule 9).
+    ``take`` takes a token at once, before the caller awaits anything, so concurrent
+    calls (one identity on many sockets) cannot all pass on the same token; a call
+    refused later gives it back with ``refund``, so refused sends do not use the
+    allowance up (docs/PROTOCOL.md precise rule 9).
     """
 
-    def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: int = 2000) -> None:
+    def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: float = 2000) -> None:
         self.clock = clock
         self.burst = burst
         self.refill_ms = refill_ms
@@ -31,9 +32,20 @@ class TokenBucket:
             return 0
         return max(1, int((1.0 - tokens) * self.refill_ms + 0.999))
 
-    def spend(self, key: tuple[str, str]) -> None:
+    def take(self, key: tuple[str, str], cost: float = 1.0) -> int:
+        """Take ``cost`` tokens (at most a full bucket): 0 when taken, else ms until they will be there."""
         now = self.clock.now_ms()
-        self._state[key] = (self._tokens(key, now) - 1.0, now)
+        tokens = self._tokens(key, now)
+        cost = min(cost, float(self.burst))
+        if tokens >= cost:
+            self._state[key] = (tokens - cost, now)
+            return 0
+        return max(1, int((cost - tokens) * self.refill_ms + 0.999))
+
+    def refund(self, key: tuple[str, str], cost: float = 1.0) -> None:
+        """Give back tokens taken for work that was then refused."""
+        now = self.clock.now_ms()
+        self._state[key] = (min(float(self.burst), self._tokens(key, now) + min(cost, float(self.burst))), now)
 
     def prune(self) -> None:
         """Forget buckets that have refilled completely."""

@@ -10,7 +10,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from rooms.errors import Conflict
-from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.models import Admission, MemberRecord, Role, Room, RoomKey, SealedMessage, Unattended
 from rooms.redis_common import guarded, key, score, script, text, texts
 
 
@@ -28,6 +28,16 @@ def _room_fields(room: Room) -> list[str | int]:
         int(room.locked),
         "capacity",
         "" if room.capacity is None else room.capacity,
+        "guidelines",
+        room.guidelines,
+        "guidelines_version",
+        room.guidelines_version,
+        "min_identity_age_s",
+        room.min_identity_age_s,
+        "admission",
+        room.admission.value,
+        "unattended",
+        room.unattended.value,
     ]
 
 
@@ -42,7 +52,18 @@ def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
         locked=f["locked"] == "1",
         capacity=None if f["capacity"] == "" else int(f["capacity"]),
         created_at=int(f["created_at"]),
+        # Version 1.1 fields: rooms written before them read as the defaults.
+        guidelines=f.get("guidelines", ""),
+        guidelines_version=int(f.get("guidelines_version", "0")),
+        min_identity_age_s=int(f.get("min_identity_age_s", "0")),
+        admission=Admission(f.get("admission", "open")),
+        unattended=Unattended(f.get("unattended", "open")),
     )
+
+
+# Entries kept in each room's feed (a stream of message ids every process reads from where it
+# left off): enough to replay a busy room's minute of outage; older entries are trimmed.
+FEED_LENGTH = 10_000
 
 
 class RedisRoomStore:
@@ -57,6 +78,7 @@ class RedisRoomStore:
         self._create = script(client, "rooms", "create_room")
         self._update = script(client, "rooms", "hset_if_exists")
         self._live = script(client, "rooms", "live_newest_first")
+        self._add_message = script(client, "rooms", "add_message")
         self._delete_room = script(client, "rooms", "delete_room")
         self._put_key = script(client, "rooms", "put_key")
         self._extend_key = script(client, "rooms", "extend_key")
@@ -118,6 +140,9 @@ class RedisRoomStore:
                 k("members"),
                 k("slow"),
                 self.LIVE,
+                k("feed"),
+                k("sent"),
+                k("sent-expiry"),
             ],
             args=[room_id, self._msg_prefix(room_id)],
         )
@@ -126,16 +151,23 @@ class RedisRoomStore:
     # messages ----------------------------------------------------------------
 
     @guarded
-    async def add_message(self, msg: SealedMessage) -> None:
-        name = self._k(msg.room, "msg", msg.id)
+    async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
+        k = functools.partial(self._k, msg.room)
+        existing = await self._add_message(
+            keys=[k("msg", msg.id), k("msgs"), k("expiry"), self.LIVE, k("feed"), k("sent"), k("sent-expiry")],
+            args=[msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob, msg.room, FEED_LENGTH, dedupe or ""],
+        )
+        return None if existing is None else text(existing)
+
+    @guarded
+    async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(name, mapping={"ts": msg.ts, "expires_at": msg.expires_at, "epoch": msg.epoch, "blob": msg.blob})
-            # The body vanishes on its own at expires_at even if no purge ever runs.
-            pipe.pexpireat(name, msg.expires_at)
-            pipe.zadd(self._k(msg.room, "msgs"), {msg.id: msg.ts})
-            pipe.zadd(self._k(msg.room, "expiry"), {msg.id: msg.expires_at})
-            pipe.sadd(self.LIVE, msg.room)
-            await pipe.execute()
+            pipe.hget(self._k(room_id, "sent"), dedupe)
+            pipe.zscore(self._k(room_id, "sent-expiry"), dedupe)
+            message_id, until = await pipe.execute()
+        if message_id is None or until is None or score(until) <= now_ms:
+            return None
+        return text(message_id)
 
     async def _newest_live(
         self, room_id: str, now_ms: int, limit: int, max_score: str, skip: Sequence[str] = ()
@@ -240,7 +272,16 @@ class RedisRoomStore:
             for room_id in rooms:
                 k = functools.partial(self._k, room_id)
                 await self._purge_room(
-                    keys=[k("msgs"), k("expiry"), k("keys"), k("key-destroy"), k("slow"), self.LIVE],
+                    keys=[
+                        k("msgs"),
+                        k("expiry"),
+                        k("keys"),
+                        k("key-destroy"),
+                        k("slow"),
+                        self.LIVE,
+                        k("sent"),
+                        k("sent-expiry"),
+                    ],
                     args=[now_ms, self._msg_prefix(room_id), room_id],
                     client=pipe,
                 )

@@ -6,8 +6,9 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rooms.errors import Unavailable
 
@@ -17,7 +18,18 @@ T = TypeVar("T")
 _MAX_PARAMS = 999
 
 _Row = tuple[object, ...]
-_Pending = tuple[str, _Row, "asyncio.Future[None]"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One unit of grouped work: a plain row (``head`` and ``row``) or a function."""
+
+    head: str
+    row: _Row
+    fn: Callable[[sqlite3.Connection], Any] | None
+
+
+_Pending = tuple[_Item, "asyncio.Future[Any]"]
 
 
 def _unavailable(exc: sqlite3.Error) -> Exception:
@@ -35,12 +47,12 @@ class SqliteDatabase:
     Every call is a whole transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a
     read that decides a write cannot interleave with another coroutine's work.
 
-    Plain inserts (``insert``) are grouped: the rows queued while the worker is busy, or
-    within one turn of the event loop, go to the worker as one job and are written by one
-    multi-row ``INSERT`` (one transaction). A message then costs one row in a shared
-    statement instead of a transaction and a thread hop of its own; and the worker, which
-    needs the GIL back after every SQLite call, needs it a few times per batch rather than
-    a few times per message. Jobs still run in the order they were asked for.
+    Writes on the message path are grouped (``insert``, ``run_grouped``): what is queued
+    while the worker is busy, or within one turn of the event loop, goes to the worker as
+    one job and one transaction; plain rows are written by one multi-row ``INSERT``. A
+    message then costs a share of a transaction and of a thread hop instead of one of each;
+    and the worker, which needs the GIL back after every SQLite call, needs it far fewer
+    times per message. Jobs still run in the order they were asked for.
     """
 
     def __init__(self, path: Path) -> None:
@@ -100,13 +112,22 @@ class SqliteDatabase:
         """``head`` (``INSERT INTO t (a, b) VALUES``) with one row, written together with the
         other rows queued in this loop turn; returns once the row is committed. Raises like
         ``run``; a row that breaks a constraint fails alone."""
+        await self._queue(_Item(head, row, None))
+
+    async def run_grouped(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Like ``run``, but shares one transaction with the other work queued in this loop
+        turn (each unit inside its own savepoint, so a unit that raises is undone alone)."""
+        result: T = await self._queue(_Item("", (), fn))
+        return result
+
+    async def _queue(self, item: _Item) -> Any:
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        self._pending.append((head, row, fut))
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((item, fut))
         if not self._flush_scheduled and not self._batch_in_flight:
             self._flush_scheduled = True
             loop.call_soon(self._submit_pending)
-        await fut
+        return await fut
 
     def _submit_pending(self) -> None:
         self._flush_scheduled = False
@@ -114,33 +135,64 @@ class SqliteDatabase:
             return
         batch, self._pending = self._pending, []
         self._batch_in_flight = True
-        job = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._write_rows, [(h, r) for h, r, _ in batch]
-        )
+        job = asyncio.get_running_loop().run_in_executor(self._executor, self._write_batch, [i for i, _ in batch])
 
-        def done(job: asyncio.Future[list[sqlite3.Error | None]]) -> None:
+        def done(job: asyncio.Future[list[tuple[bool, Any]]]) -> None:
             self._batch_in_flight = False
             exc = job.exception()
-            results = [exc] * len(batch) if exc is not None else job.result()
-            for (_, _, fut), err in zip(batch, results, strict=True):
-                if fut.done():  # the caller was cancelled; the row is written all the same
+            results = [(False, exc)] * len(batch) if exc is not None else job.result()
+            for (_, fut), (ok, value) in zip(batch, results, strict=True):
+                if fut.done():  # the caller was cancelled; its work is done all the same
                     continue
-                if err is None:
-                    fut.set_result(None)
+                if ok:
+                    fut.set_result(value)
                 else:
-                    fut.set_exception(_unavailable(err) if isinstance(err, sqlite3.Error) else err)
-            if self._pending and not self._flush_scheduled:  # rows that came in meanwhile
+                    fut.set_exception(_unavailable(value) if isinstance(value, sqlite3.Error) else value)
+            if self._pending and not self._flush_scheduled:  # work that came in meanwhile
                 self._submit_pending()
 
         job.add_done_callback(done)
 
-    def _write_rows(self, batch: list[tuple[str, _Row]]) -> list[sqlite3.Error | None]:
-        """On the worker: every row in as few statements as possible, all in one transaction."""
+    def _write_batch(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
+        """On the worker: the whole batch in one transaction; (ok, result or error) per item."""
         conn = self._conn
         assert conn is not None, "SqliteDatabase.open() was not awaited"
+        if all(item.fn is None for item in batch):
+            done = self._insert_rows(conn, batch)
+            if done is not None:
+                return done
+        results: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for item in batch:
+                conn.execute("SAVEPOINT unit")
+                try:
+                    if item.fn is not None:
+                        value = item.fn(conn)
+                    else:
+                        value = conn.execute(f"{item.head} ({','.join('?' * len(item.row))})", item.row)
+                        value = None
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    results.append((False, exc))
+                    continue
+                conn.execute("RELEASE unit")
+                results.append((True, value))
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return [(False, exc)] * len(batch)
+        return results
+
+    @staticmethod
+    def _insert_rows(conn: sqlite3.Connection, batch: list[_Item]) -> list[tuple[bool, Any]] | None:
+        """Plain rows only: as few multi-row INSERTs as possible, in one transaction. None when
+        some row broke a constraint (then they are written one by one, each in a savepoint)."""
         groups: dict[tuple[str, int], list[_Row]] = {}
-        for head, row in batch:
-            groups.setdefault((head, len(row)), []).append(row)
+        for item in batch:
+            groups.setdefault((item.head, len(item.row)), []).append(item.row)
         statements: list[tuple[str, list[object]]] = []
         for (head, width), rows in groups.items():
             per = max(1, _MAX_PARAMS // width)
@@ -152,20 +204,19 @@ class SqliteDatabase:
             if len(statements) == 1:  # one statement is one transaction of its own
                 conn.execute(*statements[0])
             else:
-                self._transaction(lambda c: [c.execute(sql, params) for sql, params in statements])
-            return [None] * len(batch)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql, params in statements:
+                        conn.execute(sql, params)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         except sqlite3.IntegrityError:
-            pass  # some row broke a constraint: write them one by one so only that row fails
+            return None
         except sqlite3.Error as exc:
-            return [exc] * len(batch)
-        results: list[sqlite3.Error | None] = []
-        for head, row in batch:
-            try:
-                conn.execute(f"{head} ({','.join('?' * len(row))})", row)
-                results.append(None)
-            except sqlite3.Error as exc:
-                results.append(exc)
-        return results
+            return [(False, exc)] * len(batch)
+        return [(True, None)] * len(batch)
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database and truncate it, so deleted rows leave no copy in the WAL."""

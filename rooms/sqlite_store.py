@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from rooms.errors import Conflict
-from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.models import Admission, MemberRecord, Role, Room, RoomKey, SealedMessage, Unattended
 from rooms.sqlite_db import SqliteDatabase
 
 SCHEMA = """
@@ -32,15 +32,30 @@ CREATE TABLE IF NOT EXISTS slow_mode (
     room TEXT NOT NULL, member_id TEXT NOT NULL, next_ms INTEGER NOT NULL, PRIMARY KEY (room, member_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (
+    room TEXT NOT NULL, dedupe TEXT NOT NULL, message_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    PRIMARY KEY (room, dedupe)
+) WITHOUT ROWID;
 """
 
-_ROOM_COLS = "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at"
+# Version 1.1 room columns, added to databases created before them (name, SQL definition).
+_ROOM_COLUMNS_1_1 = (
+    ("guidelines", "TEXT NOT NULL DEFAULT ''"),
+    ("guidelines_version", "INTEGER NOT NULL DEFAULT 0"),
+    ("min_identity_age_s", "INTEGER NOT NULL DEFAULT 0"),
+    ("admission", "TEXT NOT NULL DEFAULT 'open'"),
+    ("unattended", "TEXT NOT NULL DEFAULT 'open'"),
+)
+_ROOM_COLS = (
+    "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at, "
+    "guidelines, guidelines_version, min_identity_age_s, admission, unattended"
+)
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
 _MSG_INSERT = f"INSERT INTO messages ({_MSG_COLS}) VALUES"
 
 
 def _room(row: tuple[Any, ...]) -> Room:
-    id_, name, topic, ttl, slow, locked, capacity, created = row
+    id_, name, topic, ttl, slow, locked, capacity, created, guidelines, version, min_age, admission, unattended = row
     return Room(
         id=str(id_),
         name=str(name),
@@ -50,7 +65,19 @@ def _room(row: tuple[Any, ...]) -> Room:
         locked=bool(locked),
         created_at=int(created),
         capacity=None if capacity is None else int(capacity),
+        guidelines=str(guidelines),
+        guidelines_version=int(version),
+        min_identity_age_s=int(min_age),
+        admission=Admission(admission),
+        unattended=Unattended(unattended),
     )
+
+
+def _add_missing_room_columns(c: sqlite3.Connection) -> None:
+    have = {row[1] for row in c.execute("PRAGMA table_info(rooms)").fetchall()}
+    for name, definition in _ROOM_COLUMNS_1_1:
+        if name not in have:
+            c.execute(f"ALTER TABLE rooms ADD COLUMN {name} {definition}")
 
 
 def _msg(row: tuple[Any, ...]) -> SealedMessage:
@@ -71,6 +98,7 @@ class SqliteRoomStore:
 
     async def open(self) -> None:
         await self.db.ensure_schema(SCHEMA)
+        await self.db.run(_add_missing_room_columns)
 
     async def ping(self) -> None:
         await self.db.run(lambda c: c.execute("SELECT 1").fetchone())
@@ -79,7 +107,7 @@ class SqliteRoomStore:
         def op(c: sqlite3.Connection) -> None:
             try:
                 c.execute(
-                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?)",  # noqa: S608
+                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
                     (
                         room.id,
                         room.name,
@@ -89,6 +117,11 @@ class SqliteRoomStore:
                         int(room.locked),
                         room.capacity,
                         room.created_at,
+                        room.guidelines,
+                        room.guidelines_version,
+                        room.min_identity_age_s,
+                        room.admission.value,
+                        room.unattended.value,
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -111,14 +144,28 @@ class SqliteRoomStore:
     async def update_room(self, room: Room) -> None:
         await self.db.run(
             lambda c: c.execute(
-                "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=? WHERE id=?",
-                (room.name, room.topic, room.message_ttl_s, room.slow_mode_s, int(room.locked), room.capacity, room.id),
+                "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=?, "
+                "guidelines=?, guidelines_version=?, min_identity_age_s=?, admission=?, unattended=? WHERE id=?",
+                (
+                    room.name,
+                    room.topic,
+                    room.message_ttl_s,
+                    room.slow_mode_s,
+                    int(room.locked),
+                    room.capacity,
+                    room.guidelines,
+                    room.guidelines_version,
+                    room.min_identity_age_s,
+                    room.admission.value,
+                    room.unattended.value,
+                    room.id,
+                ),
             )
         )
 
     async def delete_room(self, room_id: str) -> bool:
         def op(c: sqlite3.Connection) -> bool:
-            for table in ("messages", "room_keys", "members", "slow_mode"):
+            for table in ("messages", "room_keys", "members", "slow_mode", "sent"):
                 c.execute(f"DELETE FROM {table} WHERE room=?", (room_id,))  # noqa: S608
             return c.execute("DELETE FROM rooms WHERE id=?", (room_id,)).rowcount > 0
 
@@ -126,9 +173,37 @@ class SqliteRoomStore:
         await self.db.checkpoint()  # the room's keys must not outlive it in the WAL
         return deleted
 
-    async def add_message(self, msg: SealedMessage) -> None:
-        # Grouped with the other messages of this loop turn into one INSERT (SqliteDatabase.insert).
-        await self.db.insert(_MSG_INSERT, (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob))
+    async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
+        # Grouped with the other messages of this loop turn into one transaction (SqliteDatabase):
+        # a plain message as a row of one multi-row INSERT, a deduplicated one as a unit of work.
+        row = (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob)
+        if dedupe is None:
+            await self.db.insert(_MSG_INSERT, row)
+            return None
+
+        def op(c: sqlite3.Connection) -> str | None:
+            earlier = c.execute(
+                "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (msg.room, dedupe, msg.ts)
+            ).fetchone()
+            if earlier is not None:
+                return str(earlier[0])
+            c.execute(
+                "INSERT OR REPLACE INTO sent (room, dedupe, message_id, expires_at) VALUES (?,?,?,?)",
+                (msg.room, dedupe, msg.id, msg.expires_at),
+            )
+            c.execute(f"{_MSG_INSERT} (?,?,?,?,?,?)", row)
+            return None
+
+        return await self.db.run_grouped(op)
+
+    async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
+        # On every send with a client id: grouped with the other sends of this loop turn.
+        row = await self.db.run_grouped(
+            lambda c: c.execute(
+                "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (room_id, dedupe, now_ms)
+            ).fetchone()
+        )
+        return None if row is None else str(row[0])
 
     async def history(self, room_id: str, *, now_ms: int, limit: int) -> list[SealedMessage]:
         rows = await self.db.run(
@@ -214,6 +289,7 @@ class SqliteRoomStore:
             messages = c.execute("DELETE FROM messages WHERE expires_at<=?", (now_ms,)).rowcount
             keys = c.execute("DELETE FROM room_keys WHERE destroy_after<=?", (now_ms,)).rowcount
             c.execute("DELETE FROM slow_mode WHERE next_ms<=?", (now_ms,))
+            c.execute("DELETE FROM sent WHERE expires_at<=?", (now_ms,))
             return messages, keys
 
         counts = await self.db.run(op)

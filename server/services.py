@@ -10,6 +10,7 @@ from crypto.keys import generate_secret_key
 from crypto.sealing import Keyring
 from crypto.tokens import TokenSigner
 from moderation.context import Moderation
+from moderation.crisis import CrisisCatalog, CrisisFileError, load_catalog
 from moderation.guards import ModerationGuards
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
@@ -19,7 +20,7 @@ from rooms.member_ids import MemberIds
 from rooms.presence import Presence
 from rooms.service import RoomService
 from rooms.store import RoomStore
-from rooms.vault import MessageVault
+from rooms.vault import MessageVault, instance_key
 from server.auth import Auth
 from server.config import Config, ConfigError, Secret
 from server.ip_limits import IpLimiter
@@ -44,6 +45,7 @@ class Services:
     login_limiter: LoginLimiter
     ip_limiter: IpLimiter
     stores: Stores
+    crisis: CrisisCatalog  # phrases and resources (HEARTH_CRISIS_FILE, else the shipped default)
 
     async def ping(self) -> None:
         await self.room_store.ping()
@@ -72,23 +74,18 @@ def resolve_secret(config: Config) -> Config:
     return config.replace(secret=Secret(keys))
 
 
-async def _instance_key(store: RoomStore, keyring: Keyring, name: str) -> bytes:
-    """A random key kept in the store, wrapped, so it survives key rotation unchanged."""
-    context = f"meta:{name}"
-    wrapped = await store.get_meta(name)
-    if wrapped is None:
-        wrapped = await store.put_meta_if_absent(name, keyring.wrap(keyring.new_data_key(), context=context))
-    return keyring.unwrap(wrapped, context=context)
-
-
 async def open_services(config: Config, clock: Clock) -> Services:
     if config.secret is None:
         raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
     keyring = Keyring(config.secret.keys)
+    try:
+        crisis = load_catalog(config.crisis_file)
+    except CrisisFileError as exc:
+        raise ConfigError(str(exc)) from None
     stores = await open_stores(config)
     room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
-        member_ids = MemberIds(await _instance_key(room_store, keyring, "member_ids"))
+        member_ids = MemberIds(await instance_key(room_store, keyring, "member_ids"))
     except BaseException:
         await stores.aclose()
         raise
@@ -134,4 +131,5 @@ async def open_services(config: Config, clock: Clock) -> Services:
         login_limiter=LoginLimiter(clock),
         ip_limiter=ip_limiter,
         stores=stores,
+        crisis=crisis,
     )

@@ -18,6 +18,7 @@ import { expireMessages } from "./js/messages.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { abandonRoom, expireMyMute, leaveView, wireRoom } from "./js/room.js";
 import { keepRoomsFresh, loadRooms, wireRooms } from "./js/rooms.js";
+import "./js/safety.js"; // quick exit, guidelines, help, alerts, contact warning (docs/SAFETY.md)
 import { signIn } from "./js/session.js";
 
 let recovering = null; // the running recovery from a refused token

@@ -67,3 +67,30 @@ async def test_rows_queued_at_close_are_written(tmp_path: Path) -> None:
         assert await _rows(again) == [(1, "last")]
     finally:
         await again.aclose()
+
+
+async def test_grouped_units_share_a_transaction_and_fail_alone(db: SqliteDatabase) -> None:
+    def add(k: int) -> int:
+        def op(c: sqlite3.Connection) -> int:
+            c.execute("INSERT INTO t (k, v) VALUES (?, ?)", (k, "unit"))
+            c.execute("INSERT INTO t (k, v) VALUES (?, ?)", (k + 100, "unit"))
+            return k
+
+        return op
+
+    def broken(c: sqlite3.Connection) -> int:
+        c.execute("INSERT INTO t (k, v) VALUES (50, 'half')")  # undone with the unit
+        raise LookupError("a unit that fails")
+
+    results = await asyncio.gather(
+        db.run_grouped(add(1)),
+        db.insert(HEAD, (2, "row")),
+        db.run_grouped(broken),
+        db.run_grouped(add(1)),  # its first insert breaks the key: the whole unit is undone
+        db.run_grouped(add(3)),
+        return_exceptions=True,
+    )
+    assert results[0] == 1 and results[1] is None and results[4] == 3
+    assert isinstance(results[2], LookupError)
+    assert isinstance(results[3], sqlite3.IntegrityError)
+    assert await _rows(db) == [(1, "unit"), (2, "row"), (3, "unit"), (101, "unit"), (103, "unit")]

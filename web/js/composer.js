@@ -10,10 +10,16 @@ import { isStaff } from "./identity.js";
 import { randomId } from "./net.js";
 import { notify } from "./notice.js";
 import { renderMessage, scrollToBottom } from "./messages.js";
-import { here, myMute, setMyMute } from "./room-state.js";
+import { here, isHere, myMute, setMyMute } from "./room-state.js";
 
 export const MAX_TEXT = 2000;
 let sending = false;
+const sendChecks = []; // async (text) => true to send; a feature module may ask the person first
+
+/* Ask before a message goes out (js/safety.js warns about contact details). */
+export function addSendCheck(check) {
+  sendChecks.push(check);
+}
 
 export function updateComposer() {
   const current = here();
@@ -43,6 +49,10 @@ async function sendMessage() {
     notify("That message is too long: messages are at most " + MAX_TEXT + " characters.", "error");
     return;
   }
+  for (const check of sendChecks) {
+    if (!(await check(text))) return;
+  }
+  if (!isHere(current.room.id)) return; // the room changed while the person was asked
   const room = current.room.id;
   sending = true;
   updateComposer();

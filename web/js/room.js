@@ -38,7 +38,7 @@ export function forgetRoom() {
   store.remove(ROOM_KEY);
 }
 
-async function joinRoom(roomId, { rejoin }) {
+async function joinRoom(roomId, { rejoin, accept }) {
   if (joining === roomId) return;
   joining = roomId;
   try {
@@ -48,8 +48,13 @@ async function joinRoom(roomId, { rejoin }) {
       leaveView();
       await request("room:leave", { room: old });
     }
-    const ack = await request("room:join", { room: roomId });
+    const payload = accept === undefined ? { room: roomId } : { room: roomId, accept_guidelines: accept };
+    const ack = await request("room:join", payload);
     if (wanted !== roomId) return; // the user chose another room meanwhile
+    if (!ack.ok && ack.error.code === "guidelines") {
+      emit("join:guidelines", { room: roomId, error: ack.error }); // js/safety.js asks, then "join:accept"
+      return;
+    }
     if (!ack.ok) {
       if (ack.error.code === "offline" || ack.error.code === "timeout") {
         notify(describeError(ack.error, "join"), "warn");
@@ -206,6 +211,12 @@ export function wireRoom() {
     if (wanted) joinRoom(wanted, { rejoin: true });
   });
   on("rejoin", (roomId) => joinRoom(roomId, { rejoin: true }));
+  on("join:accept", ({ room, version }) => {
+    if (wanted === room) joinRoom(room, { accept: version });
+  });
+  on("join:cancel", (room) => {
+    if (wanted === room) forgetRoom();
+  });
 }
 
 onServer("room:updated", applyRoomUpdate);
