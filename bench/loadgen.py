@@ -5,7 +5,8 @@ The framing is done here, by hand, to keep the generator cheap:
 * ``GET /socket.io/?EIO=4&transport=websocket`` → server sends ``0{open}``;
 * client sends ``40{"token": T}`` → server answers ``40{sid}`` or ``44{error}``;
 * server pings ``2``, the client answers ``3``;
-* client events ``42<id>["event",{...}]``, acks ``43<id>[{...}]``;
+* client events ``42<id>["event",{...}]``, acks ``43<id>[{...}]``; every
+  ``message:send`` carries a ``client_id``, as the browser client's do;
 * server events ``42["message:new",{...}]``.
 
 Every message the generator sends carries ``hb|<step>|<sender>|<seq>|<t_ns>`` as
@@ -326,7 +327,9 @@ class Conn:
         aid = self.next_id
         self.pending[aid] = (now_ns(), expect, step)
         assert self.ws is not None
-        await self.ws.send_str(f'42{aid}["message:send",{{"room":"{room}","text":"{text}"}}]')
+        # a client id on every send, as the browser client does (the server deduplicates resends by it)
+        cid = f"{self.idx}-{aid}"
+        await self.ws.send_str(f'42{aid}["message:send",{{"room":"{room}","text":"{text}","client_id":"{cid}"}}]')
 
     async def close(self) -> None:
         if self.ws is not None and not self.ws.closed:
