@@ -4,6 +4,7 @@
 #
 #   bench/compare_revisions.sh REV [REV ...]
 #   SCENARIOS="fanout bigroom" STEP_S=4 REPEAT=2 bench/compare_revisions.sh HEAD~1 HEAD
+#   FANOUT_RATES="400 800" SCENARIOS=fanout ANCHORS=node bench/compare_revisions.sh HEAD~1 HEAD
 #
 # Each revision is checked out into a temporary worktree and served from there by this
 # checkout's virtualenv (server on core 0, generator on core 1). Per revision and scenario it
@@ -25,8 +26,8 @@ fi
 
 args_for() {  # scenario -> loadgen arguments; the fixed rates the summary reads come first
   case $1 in
-    bigroom) echo "--rooms 1 --room-size 500 --senders 1 --rates 40 80 120 160 200 240 280 320 400 480" ;;
-    fanout) echo "--rooms 50 --room-size 20 --senders 2 --rates 400 800 1200 1600 2000 2400 2800 3200 4000 4800" ;;
+    bigroom) echo "--rooms 1 --room-size 500 --senders 1 --rates ${BIGROOM_RATES:-40 80 120 160 200 240 280 320 400 480}" ;;
+    fanout) echo "--rooms 50 --room-size 20 --senders 2 --rates ${FANOUT_RATES:-400 800 1200 1600 2000 2400 2800 3200 4000 4800}" ;;
     *) echo "unknown scenario $1" >&2; exit 2 ;;
   esac
 }
