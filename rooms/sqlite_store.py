@@ -46,10 +46,43 @@ _ROOM_COLUMNS_1_1 = (
     ("admission", "TEXT NOT NULL DEFAULT 'open'"),
     ("unattended", "TEXT NOT NULL DEFAULT 'open'"),
 )
-_ROOM_COLS = (
-    "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at, "
-    "guidelines, guidelines_version, min_identity_age_s, admission, unattended"
+_ROOM_FIELDS = (
+    "id",
+    "name",
+    "topic",
+    "message_ttl_s",
+    "slow_mode_s",
+    "locked",
+    "capacity",
+    "created_at",
+    "guidelines",
+    "guidelines_version",
+    "min_identity_age_s",
+    "admission",
+    "unattended",
 )
+_ROOM_COLS = ", ".join(_ROOM_FIELDS)
+
+
+def _room_values(room: Room) -> tuple[object, ...]:
+    """A room's column values, in _ROOM_FIELDS order."""
+    return (
+        room.id,
+        room.name,
+        room.topic,
+        room.message_ttl_s,
+        room.slow_mode_s,
+        int(room.locked),
+        room.capacity,
+        room.created_at,
+        room.guidelines,
+        room.guidelines_version,
+        room.min_identity_age_s,
+        room.admission.value,
+        room.unattended.value,
+    )
+
+
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
 _MSG_INSERT = f"INSERT INTO messages ({_MSG_COLS}) VALUES"
 
@@ -107,22 +140,8 @@ class SqliteRoomStore:
         def op(c: sqlite3.Connection) -> None:
             try:
                 c.execute(
-                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                    (
-                        room.id,
-                        room.name,
-                        room.topic,
-                        room.message_ttl_s,
-                        room.slow_mode_s,
-                        int(room.locked),
-                        room.capacity,
-                        room.created_at,
-                        room.guidelines,
-                        room.guidelines_version,
-                        room.min_identity_age_s,
-                        room.admission.value,
-                        room.unattended.value,
-                    ),
+                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES ({', '.join('?' * len(_ROOM_FIELDS))})",  # noqa: S608
+                    _room_values(room),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"A room with id {room.id!r} already exists.") from None
@@ -142,24 +161,12 @@ class SqliteRoomStore:
         return [_room(r) for r in rows]
 
     async def update_room(self, room: Room) -> None:
+        settable = [f for f in _ROOM_FIELDS if f not in ("id", "created_at")]
+        values = dict(zip(_ROOM_FIELDS, _room_values(room), strict=True))
         await self.db.run(
             lambda c: c.execute(
-                "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=?, "
-                "guidelines=?, guidelines_version=?, min_identity_age_s=?, admission=?, unattended=? WHERE id=?",
-                (
-                    room.name,
-                    room.topic,
-                    room.message_ttl_s,
-                    room.slow_mode_s,
-                    int(room.locked),
-                    room.capacity,
-                    room.guidelines,
-                    room.guidelines_version,
-                    room.min_identity_age_s,
-                    room.admission.value,
-                    room.unattended.value,
-                    room.id,
-                ),
+                f"UPDATE rooms SET {', '.join(f + '=?' for f in settable)} WHERE id=?",  # noqa: S608
+                (*(values[f] for f in settable), room.id),
             )
         )
 

@@ -57,6 +57,7 @@ LISTEN_BACKLOG = 4096
 
 def serve(config: Config) -> int:
     from server.app import ACCESS_LOG_FORMAT, create_app
+    from server.transport.drain import drain_on_sigterm
 
     try:
         import uvloop
@@ -66,6 +67,7 @@ def serve(config: Config) -> int:
         loop = None
     app = create_app(config)
     app.on_startup.append(_tune_gc)
+    app.on_startup.append(drain_on_sigterm)  # SIGTERM drains the sockets before aiohttp closes them
     where = f"http://{config.host}:{config.port}/"
     store = f"sqlite ({config.db_path})" if config.redis_url is None else "redis"
     log.info("event=config %r", config)  # secrets are masked by their own repr
@@ -103,6 +105,18 @@ async def _staff_add(config: Config, name: str, role: str, password: str) -> Non
         await svc.aclose()
 
 
+async def _staff_passwd(config: Config, name: str, password: str) -> None:
+    from moderation import staff
+    from rooms.clock import SystemClock
+    from server.services import open_services
+
+    svc = await open_services(config, SystemClock())
+    try:
+        await staff.set_password(svc.mod, name, password)
+    finally:
+        await svc.aclose()
+
+
 async def _keys_rotate(config: Config) -> tuple[int, int]:
     from moderation.keys import rotate
     from rooms.clock import SystemClock
@@ -134,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_p = staff_sub.add_parser("add", help="create a staff account (password from a prompt or stdin)")
     add_p.add_argument("name")
     add_p.add_argument("--role", required=True, choices=["facilitator", "admin"])
+    passwd_p = staff_sub.add_parser("passwd", help="set a staff password (prompt or stdin); old tokens stop")
+    passwd_p.add_argument("name")
     keys_p = sub.add_parser("keys", help="secret keys")
     keys_sub = keys_p.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("generate", help="print a new HEARTH_SECRET_KEY value")
@@ -151,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.host, args.port if args.port is not None else None)
         if args.command is None:
             return serve(config)
+        if args.command == "staff" and args.staff_command == "passwd":
+            asyncio.run(_staff_passwd(config, args.name, _read_password()))
+            print(f"Changed the password of {args.name!r}; its earlier tokens no longer work.")
+            return 0
         if args.command == "staff":
             asyncio.run(_staff_add(config, args.name, args.role, _read_password()))
             print(f"Created {args.role} {args.name!r}.")

@@ -7,6 +7,7 @@ import { api } from "./js/net.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { loadSession, signIn } from "./js/session.js";
 import { store } from "./js/storage.js";
+import { decorateFlag, orderFlags, roomSafetyEditor, watchAlerts } from "./js/safety-admin.js";
 
 const KEY = "hearth.admin"; // {token, identity} of the signed-in staff member on this page
 const TTL_CHOICES = [60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
@@ -141,6 +142,7 @@ function connectSocket() {
     $("connection-status").textContent = "Live updates paused: reconnecting…";
     if (!s.active) window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 5000);
   });
+  watchAlerts(s);
   s.on("flag:new", (flag) => {
     if (!flag || typeof flag !== "object") return;
     notify("New flag in " + flag.room + ": " + (flag.reason || ""), "warn");
@@ -173,7 +175,7 @@ async function loadFlags() {
   const list = $("flags");
   clear(list);
   shownFlags.clear();
-  for (const flag of flags) {
+  for (const flag of orderFlags(flags)) {
     list.append(renderFlag(flag));
     shownFlags.add(flag.id);
   }
@@ -232,6 +234,7 @@ function renderFlag(flag) {
     );
   }
   if ((flag.status || "open") === "open") item.append(resolveControls(flag));
+  decorateFlag(flag, item);
   return item;
 }
 
@@ -414,6 +417,15 @@ function renderRoom(room) {
   const capacity = el("input", { id: p + "capacity", type: "number", min: "1", step: "1", value: room.capacity === null || room.capacity === undefined ? "" : String(room.capacity) });
   const locked = el("input", { id: p + "locked", type: "checkbox" });
   locked.checked = !!room.locked;
+  const choice = (id, value, options) => {
+    const select = el("select", { id }, ...options.map(([v, t]) => el("option", { value: v, text: t })));
+    select.value = value;
+    return select;
+  };
+  // Version 1.1 entry settings (docs/PROTOCOL.md rules 24, 25 and 31).
+  const admission = choice(p + "admission", room.admission || "open", [["open", "Open"], ["approval", "Staff admit each person"]]);
+  const minAge = el("input", { id: p + "min-age", type: "number", min: "0", max: "604800", step: "1", value: String(room.min_identity_age_s || 0) });
+  const unattended = choice(p + "unattended", room.unattended || "open", [["open", "Open"], ["slow", "Slow"], ["read_only", "Read only"]]);
   const save = async () => {
     const body = {
       topic: topic.value.trim(),
@@ -421,6 +433,9 @@ function renderRoom(room) {
       slow_mode_s: Number(slow.value) || 0,
       capacity: capacity.value === "" ? null : Number(capacity.value),
       locked: locked.checked,
+      admission: admission.value,
+      min_identity_age_s: Number(minAge.value) || 0,
+      unattended: unattended.value,
     };
     const res = await call("PATCH", "/api/rooms/" + encodeURIComponent(room.id), body);
     if (!res.ok) {
@@ -460,9 +475,13 @@ function renderRoom(room) {
       field("Slow mode (s)", slow),
       field("Capacity", capacity),
       field("Locked", locked, "checkbox"),
+      field("Entry", admission),
+      field("New names may write after (s)", minAge),
+      field("Without staff", unattended),
       el("button", { type: "button", dataset: { action: "save" }, text: "Save", on: { click: save } }),
       el("button", { type: "button", class: "button-danger", dataset: { action: "delete" }, text: "Delete", on: { click: remove } }),
     ),
+    roomSafetyEditor(room, call, notify),
   );
 }
 

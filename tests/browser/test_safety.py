@@ -122,6 +122,16 @@ def test_quick_exit_leaves_no_way_back(hearth: Hearth, new_page: Any) -> None:
     second.go_back()
     assert not second.url.startswith(hearth.base_url), second.url
 
+    # A modal dialog makes the page inert: it carries its own quick exit.
+    room = _room(hearth, guidelines="Take care of each other.")
+    third = new_page(before_goto=neutral_page)
+    _start(third, "Still Heron")
+    third.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    dialog = third.get_by_test_id("guidelines-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator(".quick-exit").click()
+    expect(third).to_have_url(EXIT_URL)
+
 
 def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -> None:
     room = _room(hearth)
@@ -149,6 +159,24 @@ def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -
     _send(page, "nothing personal in this one")  # no warning for ordinary words
     expect(_message(page, "nothing personal in this one")).to_have_count(1)
 
+    samples = {
+        "mail me: river@example.org": ["an email address"],
+        "ring 020 7946 0958 tonight": ["a phone number"],
+        "see https://example.org/me": ["a link"],
+        "my insta is @river.otter": ["an @handle"],
+        "I live at 221B Baker Street": ["a street address"],
+        "wohne in der Hauptstraße 12": ["a street address"],
+        "it happened on 12.05.2024 at 10:30": [],
+        "I slept 8 hours and walked 12000 steps": [],
+        "feeling low, 3 days now": [],
+    }
+    found = page.evaluate(
+        "async (samples) => { const m = await import('/static/js/safety.js');"
+        " return Object.fromEntries(samples.map((s) => [s, m.contactKinds(s)])); }",
+        list(samples),
+    )
+    assert found == samples
+
 
 def test_forget_me_removes_the_stored_identity(hearth: Hearth, new_page: Any) -> None:
     page = new_page()
@@ -157,3 +185,91 @@ def test_forget_me_removes_the_stored_identity(hearth: Hearth, new_page: Any) ->
     expect(page.locator("#start-button")).to_be_visible()
     keys = page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('hearth.'))")
     assert keys == []
+
+
+def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    peer = new_page()
+    reporter = new_page()
+    _start(peer, "Low Heron")
+    _start(reporter, "Kind Robin")
+    _join(peer, room)
+    _join(reporter, room)
+    _send(peer, "an ordinary remark")
+    target = _message(reporter, "an ordinary remark")
+    target.locator('[data-action="flag"]').click()
+    reporter.select_option("#flag-reason", "Spam")
+    reporter.click("#flag-submit")
+    expect(reporter.locator("#flag-dialog")).to_be_hidden()
+    _send(peer, "I wish I was dead")  # no facilitator in the room: a crisis flag
+
+    admin = new_page("/admin")
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+    expect(admin.locator('body[data-socket="connected"]')).to_have_count(1)
+    flags = admin.locator("#flags [data-flag-id]")
+    crisis = flags.filter(has=admin.locator(".snapshot", has_text="I wish I was dead"))
+    expect(crisis).to_have_count(1)
+    expect(crisis.get_by_test_id("urgent")).to_be_visible()
+    ordinary = flags.filter(has=admin.locator(".snapshot", has_text="an ordinary remark"))
+    expect(ordinary).to_have_count(1)
+    expect(ordinary.get_by_test_id("urgent")).to_have_count(0)
+    urgent = flags.evaluate_all("(items) => items.map((i) => i.dataset.urgent === 'true')")
+    assert urgent[0] is True and urgent == sorted(urgent, reverse=True), urgent
+
+    peer.locator("#help-close").click()
+    peer.get_by_test_id("need-help").click()
+    peer.get_by_test_id("help-text").fill("is anyone there")
+    peer.get_by_test_id("help-send").click()
+    expect(peer.get_by_test_id("help-status")).to_contain_text("No facilitator is in this room right now")
+    live = admin.locator('[data-testid="admin-alert"][data-kind="request"]')
+    expect(live).to_contain_text("is anyone there")
+    expect(live).to_contain_text("Low Heron")
+    request_flag = admin.locator("#flags [data-flag-id]").filter(has=admin.get_by_test_id("help-request"))
+    expect(request_flag).not_to_have_count(0)
+
+
+def test_admin_edits_a_rooms_guidelines_and_peers_see_the_new_version(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    admin = new_page("/admin")
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+    admin.click("#tab-rooms")
+    card = admin.locator(f'#rooms [data-room-id="{room["id"]}"]')
+    card.get_by_test_id("room-guidelines").fill("Listen first.")
+    card.locator('[data-action="save-safety"]').click()
+    expect(admin.locator("#notice")).to_contain_text("guidelines version 1")
+
+    peer = new_page()
+    _start(peer, "New Starling")
+    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    expect(peer.get_by_test_id("guidelines-text")).to_have_text("Listen first.")
+
+
+def test_a_facilitator_edits_guidelines_from_the_room(hearth: Hearth, new_page: Any) -> None:
+    room = _room(hearth)
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+    staff = new_page()
+    _staff_sign_in(staff, name, password, "facilitator")
+    _join(staff, room)
+    staff.get_by_test_id("edit-guidelines").click()
+    staff.get_by_test_id("edit-guidelines-text").fill("One voice at a time.")
+    staff.get_by_test_id("edit-guidelines-save").click()
+    expect(staff.locator("#notice")).to_contain_text("Guidelines saved (version 1)")
+
+    peer = new_page()
+    _start(peer, "Shy Dunlin")
+    expect(peer.get_by_test_id("edit-guidelines")).to_have_count(0)
+    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    expect(peer.get_by_test_id("guidelines-text")).to_have_text("One voice at a time.")
+    peer.get_by_test_id("guidelines-accept").click()
+    expect(peer.locator("#room-name")).to_have_text(room["name"])
+    expect(peer.get_by_test_id("edit-guidelines")).to_be_hidden()
+    # No facilitator needed to read them: the banner tells the peer when none is present.
+    expect(peer.get_by_test_id("unattended-banner")).to_be_hidden()
+    staff.locator("#leave-button").click()
+    expect(peer.get_by_test_id("unattended-banner")).to_be_visible()
+    expect(peer.get_by_test_id("unattended-banner")).to_contain_text("No facilitator is in this room right now")

@@ -10,7 +10,7 @@ import { addSendCheck } from "./composer.js";
 import { onServer, request } from "./connection.js";
 import { $, clear, el } from "./dom.js";
 import { formatTime } from "./format.js";
-import { isStaff } from "./identity.js";
+import { isStaff, staffSession } from "./identity.js";
 import { api } from "./net.js";
 import { notify } from "./notice.js";
 import { here, isHere } from "./room-state.js";
@@ -24,6 +24,7 @@ let exitUrl = document.body.dataset.quickExit || DEFAULT_EXIT;
 let resources = [];
 let lastEscape = 0;
 const recent = []; // the latest messages seen, for the context of an alert
+const awaitingContext = new Map(); // message id -> alert item whose message has not been shown yet
 
 /* ---------- quick exit and forgetting ---------- */
 
@@ -42,6 +43,11 @@ function forgetMe() {
   }
   emit("forgotten");
   window.location.replace("/");
+}
+
+/* Modal dialogs make the rest of the page inert, so each carries its own quick exit. */
+function exitButton() {
+  return el("button", { type: "button", class: "quick-exit quick-exit-small", text: "Quick exit", on: { click: quickExit } });
 }
 
 function buildExit() {
@@ -105,7 +111,7 @@ function helpDialog() {
   dialog = el(
     "dialog",
     { id: "help-dialog", class: "dialog help-dialog", "aria-labelledby": "help-title", dataset: { testid: "help-dialog" } },
-    el("h2", { id: "help-title", text: "Need help?" }),
+    el("div", { class: "dialog-head" }, el("h2", { id: "help-title", text: "Need help?" }), exitButton()),
     el("p", { id: "help-lead", class: "help-lead" }),
     el("div", { id: "help-replies", class: "help-replies", "aria-live": "polite" }),
     el(
@@ -202,7 +208,7 @@ function guidelinesDialog() {
   dialog = el(
     "dialog",
     { id: "guidelines-dialog", class: "dialog", "aria-labelledby": "guidelines-title", dataset: { testid: "guidelines-dialog" } },
-    el("h2", { id: "guidelines-title", text: "Room guidelines" }),
+    el("div", { class: "dialog-head" }, el("h2", { id: "guidelines-title", text: "Room guidelines" }), exitButton()),
     el("div", { id: "guidelines-text", class: "guidelines-text", dataset: { testid: "guidelines-text" } }),
     el(
       "div",
@@ -273,6 +279,16 @@ function roomTools() {
       },
     }),
   );
+  tools.append(
+    el("button", {
+      type: "button",
+      id: "edit-guidelines",
+      class: "button-quiet",
+      dataset: { testid: "edit-guidelines" },
+      text: "Edit guidelines",
+      on: { click: editGuidelines },
+    }),
+  );
   const banner = el(
     "div",
     { id: "unattended-banner", class: "unattended-banner", role: "status", dataset: { testid: "unattended-banner" }, hidden: true },
@@ -280,16 +296,58 @@ function roomTools() {
     " ",
     el("button", { type: "button", class: "button-small", text: "Help and resources", on: { click: () => openHelp("", null) } }),
   );
-  const head = document.querySelector("#room-view .room-head") || $("room-view");
-  head.append(tools);
-  head.after(banner);
+  // A row of its own under the room's head, then the banner: the head keeps its own layout.
+  const head = document.querySelector("#room-view .room-head");
+  if (head) head.after(tools, banner);
+  else $("room-view").prepend(tools, banner);
   return tools;
+}
+
+/* Staff edit the room's guidelines from the room itself (the admin page has the same). */
+function editGuidelines() {
+  const current = here();
+  const staff = staffSession();
+  if (!current || !staff) return;
+  let dialog = $("edit-guidelines-dialog");
+  if (!dialog) {
+    dialog = el(
+      "dialog",
+      { id: "edit-guidelines-dialog", class: "dialog", "aria-labelledby": "edit-guidelines-title" },
+      el("h2", { id: "edit-guidelines-title", text: "Room guidelines" }),
+      el("p", { class: "hint", text: "Shown before a first join; a change asks everyone to accept again on their next join." }),
+      el("textarea", { id: "edit-guidelines-text", rows: "8", maxlength: "4000", dataset: { testid: "edit-guidelines-text" } }),
+      el(
+        "div",
+        { class: "dialog-buttons" },
+        el("button", { type: "button", id: "edit-guidelines-cancel", text: "Cancel", on: { click: () => dialog.close() } }),
+        el("button", { type: "button", id: "edit-guidelines-save", class: "button-primary", dataset: { testid: "edit-guidelines-save" }, text: "Save" }),
+      ),
+    );
+    document.body.append(dialog);
+  }
+  $("edit-guidelines-text").value = current.room.guidelines || "";
+  $("edit-guidelines-save").onclick = async () => {
+    const room = here();
+    if (!room) return dialog.close();
+    const res = await api("PATCH", "/api/rooms/" + encodeURIComponent(room.room.id), {
+      token: staff.token,
+      body: { guidelines: $("edit-guidelines-text").value.trim() },
+    });
+    if (!res.ok) {
+      notify("Couldn't save the guidelines: " + res.error.message, "error");
+      return;
+    }
+    dialog.close();
+    notify("Guidelines saved (version " + res.data.guidelines_version + ").", "success");
+  };
+  dialog.showModal();
 }
 
 function renderRoomSafety() {
   roomTools();
   const current = here();
   $("show-guidelines").hidden = !current || !current.room.guidelines;
+  $("edit-guidelines").hidden = !current || !isStaff();
   const banner = $("unattended-banner");
   const unattended = !!current && current.room.attended === false;
   banner.hidden = !unattended;
@@ -306,8 +364,8 @@ function renderRoomSafety() {
 
 const CONTACT_PATTERNS = [
   ["an email address", /[^\s@<>()]+@[^\s@<>()]+\.[a-z]{2,}/i],
-  ["a phone number", /(?:^|[^\w])\+?\d(?:[\s().-]*\d){6,}/],
-  ["a link", /\bhttps?:\/\/|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|me|co|uk|de|fr|es|app|dev|info|ly|gg|tv|link)\b/i],
+  ["a phone number", null], // see looksLikePhone
+  ["a link", /\bhttps?:\/\/|\bwww\.\S+|(?<![@\w.-])[a-z0-9-]+\.(?:com|org|net|io|me|co|uk|de|fr|es|app|dev|info|ly|gg|tv|link)\b/i],
   ["an @handle", /(?:^|\s)@[a-z0-9_.]{2,}/i],
   [
     "a street address",
@@ -315,8 +373,22 @@ const CONTACT_PATTERNS = [
   ],
 ];
 
+const PHONE = /\+?\d(?:[\s().-]*\d){6,}/g;
+const DATE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/; // 12.05.2024, 2024-05-12: not a phone number
+
+function looksLikePhone(text) {
+  for (const match of text.matchAll(PHONE)) {
+    const before = match.index > 0 ? text[match.index - 1] : "";
+    if (/\w/.test(before)) continue; // inside a word or a longer token
+    if (!DATE.test(match[0].trim())) return true;
+  }
+  return false;
+}
+
 export function contactKinds(text) {
-  return CONTACT_PATTERNS.filter(([, re]) => re.test(text)).map(([kind]) => kind);
+  return CONTACT_PATTERNS.filter(([kind, re]) => (re ? re.test(text) : kind === "a phone number" && looksLikePhone(text))).map(
+    ([kind]) => kind,
+  );
 }
 
 function confirmContact(kinds) {
@@ -326,7 +398,7 @@ function confirmContact(kinds) {
       dialog = el(
         "dialog",
         { id: "contact-dialog", class: "dialog", "aria-labelledby": "contact-title", dataset: { testid: "contact-warning" } },
-        el("h2", { id: "contact-title", text: "This might identify you" }),
+        el("div", { class: "dialog-head" }, el("h2", { id: "contact-title", text: "This might identify you" }), exitButton()),
         el("p", { id: "contact-kinds" }),
         el("p", { class: "hint", text: "Anyone in the room can read it, and once sent it can't be unseen." }),
         el(
@@ -376,8 +448,10 @@ function alertsPanel() {
     el("p", { class: "hint", text: "Only staff see these. Replies go to that person alone." }),
     el("ol", { id: "alerts-list", class: "alerts-list" }),
   );
+  // Above the chat layout, full width: it must not squeeze the room's own columns.
   const chat = $("chat");
-  (chat || document.body).prepend(panel);
+  if (chat) chat.before(panel);
+  else document.body.prepend(panel);
   return panel;
 }
 
@@ -401,6 +475,23 @@ function contextFor(alert) {
   );
 }
 
+/* The alert can come before the message itself (messages reach other processes through the
+ * room's feed): put a placeholder, filled when the message is shown. */
+function contextLater(alert) {
+  if (!alert.message_id) return null;
+  const slot = el("div", { class: "alert-context-slot" });
+  awaitingContext.set(alert.message_id, { alert, slot });
+  return slot;
+}
+
+function fillContext(msg) {
+  const waiting = awaitingContext.get(msg.id);
+  if (!waiting) return;
+  awaitingContext.delete(msg.id);
+  const context = contextFor(waiting.alert);
+  if (context) waiting.slot.replaceWith(context);
+}
+
 function onAlert(alert) {
   if (!alert || !isStaff()) return;
   alertsPanel();
@@ -420,7 +511,7 @@ function onAlert(alert) {
       el("span", { class: "hint", text: " in " + alert.room + ", " + formatTime(alert.ts) }),
     ),
     alert.text ? el("p", { class: "text", text: "“" + alert.text + "”" }) : null,
-    contextFor(alert),
+    contextFor(alert) || contextLater(alert),
     canReply
       ? el(
           "form",
@@ -474,6 +565,7 @@ function init() {
   on("message:rendered", ({ msg }) => {
     recent.push(msg);
     if (recent.length > KEPT_MESSAGES) recent.shift();
+    fillContext(msg);
   });
   onServer("room:updated", (room) => {
     if (room && isHere(room.id)) window.setTimeout(renderRoomSafety); // after the room module applied it
