@@ -84,6 +84,7 @@ def _room_values(room: Room) -> tuple[object, ...]:
 
 
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
+_MSG_INSERT = f"INSERT INTO messages ({_MSG_COLS}) VALUES"
 
 
 def _room(row: tuple[Any, ...]) -> Room:
@@ -180,27 +181,31 @@ class SqliteRoomStore:
         return deleted
 
     async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
-        def op(c: sqlite3.Connection) -> str | None:
-            if dedupe is not None:
-                row = c.execute(
-                    "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (msg.room, dedupe, msg.ts)
-                ).fetchone()
-                if row is not None:
-                    return str(row[0])
-                c.execute(
-                    "INSERT OR REPLACE INTO sent (room, dedupe, message_id, expires_at) VALUES (?,?,?,?)",
-                    (msg.room, dedupe, msg.id, msg.expires_at),
-                )
-            c.execute(
-                f"INSERT INTO messages ({_MSG_COLS}) VALUES (?,?,?,?,?,?)",  # noqa: S608
-                (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob),
-            )
+        # Grouped with the other messages of this loop turn into one transaction (SqliteDatabase):
+        # a plain message as a row of one multi-row INSERT, a deduplicated one as a unit of work.
+        row = (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob)
+        if dedupe is None:
+            await self.db.insert(_MSG_INSERT, row)
             return None
 
-        return await self.db.run(op)
+        def op(c: sqlite3.Connection) -> str | None:
+            earlier = c.execute(
+                "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (msg.room, dedupe, msg.ts)
+            ).fetchone()
+            if earlier is not None:
+                return str(earlier[0])
+            c.execute(
+                "INSERT OR REPLACE INTO sent (room, dedupe, message_id, expires_at) VALUES (?,?,?,?)",
+                (msg.room, dedupe, msg.id, msg.expires_at),
+            )
+            c.execute(f"{_MSG_INSERT} (?,?,?,?,?,?)", row)
+            return None
+
+        return await self.db.run_grouped(op)
 
     async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
-        row = await self.db.run(
+        # On every send with a client id: grouped with the other sends of this loop turn.
+        row = await self.db.run_grouped(
             lambda c: c.execute(
                 "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (room_id, dedupe, now_ms)
             ).fetchone()

@@ -52,6 +52,9 @@ async def _tune_gc(app: web.Application) -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+LISTEN_BACKLOG = 4096
+
+
 def serve(config: Config) -> int:
     from server.app import ACCESS_LOG_FORMAT, create_app
     from server.transport.drain import drain_on_sigterm
@@ -78,6 +81,10 @@ def serve(config: Config) -> int:
             access_log_format=ACCESS_LOG_FORMAT,
             print=None,
             shutdown_timeout=5.0,
+            # A reconnect storm (every client of a restarted server at once) overflowed the default
+            # accept queue of 128: dropped handshakes wait out TCP's 1, 2, 4, 8, 16 s retries.
+            # The kernel caps this at net.core.somaxconn.
+            backlog=LISTEN_BACKLOG,
             loop=loop,
         )
     except OSError as exc:
