@@ -42,8 +42,10 @@ test: install-dev system-deps
 check: lint system-deps
 	$(PY) -m pytest -q -m "not slow and not browser"
 
+# Node's socket.io (bench/node, pinned by its package-lock.json) is the anchor every figure is divided by.
 bench: install-dev system-deps
 	$(PY) -m pip install --quiet -e '.[bench]'
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m bench.run_all
 
 # Two processes on Redis, 1,000 sockets, 50 rooms, 10 min (SOAK_SECONDS=120 for a short run):

@@ -101,7 +101,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         bus = svc.stores.bus
         conns = Connections(sio)
         notify = Notifier(sio)
-        control = Control(bus, svc.rooms, conns, notify, svc.presence)
+        control = Control(bus, svc.rooms, conns, notify, svc.presence, svc.returning)
         rt = Realtime(svc, conns, notify, control, Delivery(notify, svc))
         lifecycle.register(sio, rt)
         events.register(sio, rt)

@@ -6,17 +6,21 @@ import logging
 import os
 from dataclasses import dataclass
 
+from crypto.address_hash import AddressHasher
 from crypto.keys import generate_secret_key
 from crypto.sealing import Keyring, SealError
 from crypto.tokens import TokenSigner
+from moderation.admission_store import AdmissionStore
 from moderation.context import Moderation
 from moderation.crisis import CrisisCatalog, CrisisFileError, load_catalog
 from moderation.guards import ModerationGuards
+from moderation.returning import AddressMarks, MemoryAddressMarks, ReturningSignal
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
 from rooms.clock import Clock
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
+from rooms.names import RoomNames
 from rooms.presence import Presence
 from rooms.service import RoomService
 from rooms.sqlite_db import private_dir
@@ -45,6 +49,8 @@ class Services:
     guards: ModerationGuards
     login_limiter: LoginLimiter
     ip_limiter: IpLimiter
+    admissions: AdmissionStore
+    returning: ReturningSignal
     stores: Stores
     crisis: CrisisCatalog  # phrases and resources (HEARTH_CRISIS_FILE, else the shipped default)
 
@@ -75,6 +81,22 @@ def resolve_secret(config: Config) -> Config:
     return config.replace(secret=Secret(keys))
 
 
+async def open_admission_stores(mod_store: ModStore) -> tuple[AdmissionStore, AddressMarks]:
+    """Admissions beside the moderation store; address marks in Redis, or in this process's memory."""
+    from moderation.admission_store import RedisAdmissionStore, SqliteAdmissionStore
+    from moderation.redis_store import RedisModStore
+    from moderation.sqlite_store import SqliteModStore
+
+    if isinstance(mod_store, RedisModStore):
+        from moderation.redis_returning import RedisAddressMarks
+
+        return RedisAdmissionStore(mod_store.r), RedisAddressMarks(mod_store.r)
+    assert isinstance(mod_store, SqliteModStore)
+    admissions = SqliteAdmissionStore(mod_store.db)
+    await admissions.open()
+    return admissions, MemoryAddressMarks()
+
+
 async def open_services(config: Config, clock: Clock) -> Services:
     if config.secret is None:
         raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
@@ -96,7 +118,9 @@ async def open_services(config: Config, clock: Clock) -> Services:
     except BaseException:
         await stores.aclose()
         raise
-    guards = ModerationGuards(mod_store, clock)
+    admissions, marks = await open_admission_stores(mod_store)
+    returning = ReturningSignal(AddressHasher(config.secret.keys[0]), marks, clock, enabled=config.ip_limits)
+    guards = ModerationGuards(mod_store, clock, admissions=admissions, returning=returning)
     vault = MessageVault(keyring, room_store, clock, epoch_ms=config.key_epoch_s * 1000)
     rooms = RoomService(
         store=room_store,
@@ -106,8 +130,17 @@ async def open_services(config: Config, clock: Clock) -> Services:
         clock=clock,
         guards=guards,
         limiter=TokenBucket(clock, burst=5, refill_ms=2000),
+        names=RoomNames(keyring.derive(b"room-names/v1")),
     )
-    mod = Moderation(mod_store, rooms, clock, keyring, flag_retention_ms=config.flag_retention_days * 86_400_000)
+    mod = Moderation(
+        mod_store,
+        rooms,
+        clock,
+        keyring,
+        flag_retention_ms=config.flag_retention_days * 86_400_000,
+        admissions=admissions,
+        returning=returning,
+    )
     auth = Auth(
         TokenSigner(config.secret.keys),
         mod_store,
@@ -137,6 +170,8 @@ async def open_services(config: Config, clock: Clock) -> Services:
         guards=guards,
         login_limiter=LoginLimiter(clock),
         ip_limiter=ip_limiter,
+        admissions=admissions,
+        returning=returning,
         stores=stores,
         crisis=crisis,
     )

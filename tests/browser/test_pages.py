@@ -187,6 +187,7 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(peer.locator('#members [data-action="mute-300"]')).to_have_count(0)
     expect(peer.locator('#messages [data-action="delete"]')).to_have_count(0)
 
+    target.locator('[data-testid="member-menu"] summary').click()
     target.locator('[data-action="mute-300"]').click()
     expect(staff.locator("#notice")).to_contain_text("Steady Robin is muted for 5 minutes")
     expect(peer.locator("#notice")).to_contain_text("muted you for 5 minutes")
@@ -201,6 +202,7 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(peer.locator("#composer")).to_be_disabled()
     expect(peer.locator("#send-button")).to_be_disabled()
 
+    _member(staff, "Steady Robin").locator('[data-testid="member-menu"] summary').click()
     _member(staff, "Steady Robin").locator('[data-action="unmute"]').click()
     expect(peer.locator("#notice")).to_contain_text("You've been unmuted")
     expect(peer.locator("#composer")).to_be_enabled()
@@ -213,7 +215,10 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(_message(staff, "thank you, I'm back")).to_have_count(0)
 
     # Remove with a 24 h ban: the peer is told and leaves the room view.
-    _member(staff, "Steady Robin").locator('[data-action="ban-86400"]').click()
+    _member(staff, "Steady Robin").locator('[data-testid="member-menu"] summary').click()
+    _member(staff, "Steady Robin").locator('[data-action="ban"]').click()
+    staff.select_option("#moderation-ban", "86400")
+    staff.click('[data-testid="moderation-confirm"]')
     expect(peer.locator("#notice")).to_contain_text("You were removed from this room")
     expect(peer.locator("#notice")).to_contain_text("can't rejoin until")
     expect(peer.locator("#room-view")).to_be_hidden()

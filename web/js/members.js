@@ -1,13 +1,12 @@
 /* The member list of the room on screen, and the facilitator's actions on a member. */
 
-import { emit } from "./bus.js";
+import { emit, on } from "./bus.js";
 import { serverNow } from "./clock.js";
 import { updateComposer } from "./composer.js";
-import { onServer, request } from "./connection.js";
+import { onServer } from "./connection.js";
 import { $, clear, el } from "./dom.js";
-import { describeError } from "./errors.js";
-import { formatDateTime, formatTime, formatWhen, humanDuration, timeLeft } from "./format.js";
-import { isStaff, myRole } from "./identity.js";
+import { formatTime, formatWhen, timeLeft } from "./format.js";
+import { canModerate, memberMarks, memberMenu } from "./moderation-menu.js";
 import { notify } from "./notice.js";
 import { here, isHere, isMe, setMyMute } from "./room-state.js";
 import { isStaffRole } from "./session.js";
@@ -38,72 +37,13 @@ export function renderMembers() {
         mutedUntil !== undefined
           ? el("span", { class: "muted-tag", text: mutedUntil ? "muted until " + formatTime(mutedUntil) : "muted" })
           : null,
+        memberMarks(m),
       ),
     );
-    const canAct = isStaff() && m.id !== me && (!memberIsStaff || myRole() === "admin");
-    if (canAct) item.append(memberControls(m));
+    if (canModerate(m, me)) item.append(memberMenu(m, mutedUntil !== undefined));
     list.append(item);
   }
   $("member-count").textContent = "(" + all.length + ")";
-}
-
-function memberControls(m) {
-  const b = (action, label, aria, cls, fn) =>
-    el("button", {
-      type: "button",
-      class: "button-small " + (cls || ""),
-      dataset: { action },
-      "aria-label": aria + " " + m.pseudonym,
-      text: label,
-      on: { click: fn },
-    });
-  return el(
-    "div",
-    { class: "member-controls", role: "group", "aria-label": "Actions for " + m.pseudonym },
-    b("mute-300", "Mute 5 min", "Mute for 5 minutes:", "", () => mute(m, 300)),
-    b("mute-3600", "Mute 1 h", "Mute for 1 hour:", "", () => mute(m, 3600)),
-    b("mute", "Mute", "Mute until unmuted:", "", () => mute(m, null)),
-    b("unmute", "Unmute", "Unmute", "", () => unmute(m)),
-    b("remove", "Remove", "Remove from the room:", "button-danger", () => removeMember(m, null)),
-    b("ban-86400", "Remove + ban 24 h", "Remove and ban for 24 hours:", "button-danger", () => removeMember(m, 86400)),
-  );
-}
-
-async function mute(m, duration) {
-  const current = here();
-  if (!current) return;
-  const payload = { room: current.room.id, member: m.id };
-  if (duration) payload.duration_s = duration;
-  const ack = await request("mod:mute", payload);
-  if (!ack.ok) return notify(describeError(ack.error, "mod"), "error");
-  if (here()) here().muted.set(m.id, ack.until === undefined ? null : ack.until);
-  renderMembers();
-  notify(m.pseudonym + (duration ? " is muted for " + humanDuration(duration) + "." : " is muted until you unmute them."), "success");
-}
-
-async function unmute(m) {
-  const current = here();
-  if (!current) return;
-  const ack = await request("mod:unmute", { room: current.room.id, member: m.id });
-  if (!ack.ok) return notify(describeError(ack.error, "mod"), "error");
-  if (here()) here().muted.delete(m.id);
-  renderMembers();
-  notify(m.pseudonym + " can send messages again.", "success");
-}
-
-async function removeMember(m, banSeconds) {
-  const current = here();
-  if (!current) return;
-  const payload = { room: current.room.id, member: m.id };
-  if (banSeconds) payload.ban_s = banSeconds;
-  const ack = await request("mod:remove", payload);
-  if (!ack.ok) return notify(describeError(ack.error, "mod"), "error");
-  if (here()) here().members.delete(m.id);
-  renderMembers();
-  notify(
-    m.pseudonym + " was removed" + (ack.banned_until ? " and can't come back until " + formatDateTime(ack.banned_until) : "") + ".",
-    "success",
-  );
 }
 
 /* Mutes of others end on time (called every second). */
@@ -124,6 +64,8 @@ function changed() {
   renderMembers();
   emit("members:changed");
 }
+
+on("moderation:changed", renderMembers);
 
 onServer("member:joined", (p) => {
   if (!p || !isHere(p.room) || !p.member) return;

@@ -49,7 +49,7 @@ export function renderMessage(msg) {
   const actions = el(
     "div",
     { class: "message-actions" },
-    el("button", {
+    mine ? null : el("button", {
       type: "button",
       class: "button-small button-quiet",
       dataset: { action: "flag" },
