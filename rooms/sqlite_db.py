@@ -34,6 +34,7 @@ def private_file(path: Path) -> None:
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
 
+
 # Rows per multi-row INSERT: SQLite allows 999 bound parameters in every build since 3.7.
 _MAX_PARAMS = 999
 
