@@ -144,6 +144,7 @@ class RedisRoomStore:
                 k("feed"),
                 k("sent"),
                 k("sent-expiry"),
+                k("feed-expiry"),
             ],
             args=[room_id, self._msg_prefix(room_id)],
         )
@@ -155,7 +156,16 @@ class RedisRoomStore:
     async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
         k = functools.partial(self._k, msg.room)
         existing = await self._add_message(
-            keys=[k("msg", msg.id), k("msgs"), k("expiry"), self.LIVE, k("feed"), k("sent"), k("sent-expiry")],
+            keys=[
+                k("msg", msg.id),
+                k("msgs"),
+                k("expiry"),
+                self.LIVE,
+                k("feed"),
+                k("sent"),
+                k("sent-expiry"),
+                k("feed-expiry"),
+            ],
             args=[msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob, msg.room, FEED_LENGTH, dedupe or ""],
         )
         return None if existing is None else text(existing)
@@ -282,6 +292,8 @@ class RedisRoomStore:
                         self.LIVE,
                         k("sent"),
                         k("sent-expiry"),
+                        k("feed"),
+                        k("feed-expiry"),
                     ],
                     args=[now_ms, self._msg_prefix(room_id), room_id],
                     client=pipe,
