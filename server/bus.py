@@ -168,4 +168,4 @@ class RedisBus:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await self._redis.aclose()
+        await self._redis.aclose()  # also when it was never started (a publish opens a connection)
