@@ -1,4 +1,4 @@
-"""Turning domain results and errors into acks and HTTP error bodies."""
+"""Turning handler outcomes into acks, and the ``internal`` error body (acks and HTTP share it)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rooms.errors import HearthError
-from server import metrics
+from server import logs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,11 @@ def acked(event: str) -> Callable[[Handler], Acked]:
                 return {"ok": True, **await handler(sid, data)}
             except HearthError as exc:
                 code = exc.code
-                log.info("event=%s sid=%s code=%s", event, sid, code)
+                log.info("event=%s conn=%s code=%s", event, logs.conn_tag(sid), code)
                 return error_ack(exc)
             except Exception:
                 code = "internal"
-                return {"ok": False, "error": internal_error(f"event={event} sid={sid}")}
+                return {"ok": False, "error": internal_error(f"event={event} conn={logs.conn_tag(sid)}")}
             finally:
                 metrics.observe_event(event, code, time.perf_counter() - started)
 

@@ -53,7 +53,7 @@ async def _tune_gc(app: web.Application) -> None:
 
 
 def serve(config: Config) -> int:
-    from server.app import ACCESS_LOG_FORMAT, create_app
+    from server.app import create_app
     from server.transport.drain import drain_on_sigterm
 
     try:
@@ -75,7 +75,7 @@ def serve(config: Config) -> int:
             app,
             host=config.host,
             port=config.port,
-            access_log_format=ACCESS_LOG_FORMAT,
+            **logs.access_log_kwargs(),
             print=None,
             shutdown_timeout=5.0,
             loop=loop,
