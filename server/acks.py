@@ -18,6 +18,14 @@ Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 Acked = Callable[..., Awaitable[dict[str, Any]]]
 
 
+_refusal_logged: set[str] = set()  # sids whose first refused event has been logged
+
+
+def forget(sid: str) -> None:
+    """A socket is gone: drop what was kept about its log lines."""
+    _refusal_logged.discard(sid)
+
+
 def error_ack(exc: HearthError) -> dict[str, Any]:
     return {"ok": False, "error": exc.to_wire()}
 
@@ -40,7 +48,9 @@ def acked(event: str) -> Callable[[Handler], Acked]:
                 return {"ok": True, **await handler(sid, data)}
             except HearthError as exc:
                 code = exc.code
-                log.info("event=%s conn=%s code=%s", event, logs.conn_tag(sid), code)
+                if sid not in _refusal_logged:  # one line per connection; /metrics counts every refusal
+                    _refusal_logged.add(sid)
+                    log.info("event=%s conn=%s code=%s", event, logs.conn_tag(sid), code)
                 return error_ack(exc)
             except Exception:
                 code = "internal"

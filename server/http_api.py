@@ -50,7 +50,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except HearthError as exc:
-        log.info("path=%s code=%s", logs.escape(request.rel_url.raw_path), exc.code)
+        if exc.status >= 500:  # a refused request is the access log's one line; a failing store is worth another
+            log.warning("path=%s code=%s", logs.escape(request.rel_url.raw_path), exc.code)
         return error_response(exc)
     except web.HTTPException as exc:
         if not request.path.startswith("/api/") or exc.status < 400:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from rooms.errors import HearthError, RateLimited
 from rooms.models import LeaveReason
-from server import logs, metrics, safety
+from server import acks, logs, metrics, safety
 from server.ip_limits import client_address
 from server.realtime import Realtime
 
@@ -48,6 +48,7 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
         log.info("event=connect conn=%s role=%s", logs.conn_tag(sid), identity.role.wire)
 
     async def disconnect(sid: str, reason: object = None) -> None:
+        acks.forget(sid)
         conn = rt.conns.drop(sid)
         if conn is None:
             return

@@ -271,3 +271,8 @@ async def test_logs_hold_no_secrets_text_sids_or_addresses(env: dict[str, str], 
     assert "Traceback" not in log
     refusals = [line for line in lines if "event=transport_refused" in line or "event=transport_dropped" in line]
     assert len(refusals) <= 3  # at most one per raw connection
+    # Refused events: one line per connection at most (alice had several refused, and was muted).
+    refused_events = [line.split(" conn=")[1].split()[0] for line in lines if " conn=" in line and " code=" in line]
+    assert refused_events and len(refused_events) == len(set(refused_events))
+    # A refused HTTP request is one line: the access log's, with its status.
+    assert not any("server.http_api" in line for line in lines)
