@@ -56,7 +56,23 @@ def _member(page: Any, pseudonym: str) -> Any:
     return page.locator("#members [data-member-id]").filter(has=page.locator(".member-name", has_text=pseudonym))
 
 
+def _member_action(page: Any, pseudonym: str, action: str) -> None:
+    """Open a member's menu and choose an action (data-action) in it."""
+    _member(page, pseudonym).get_by_test_id("member-menu").click()
+    page.locator(f'[role="menu"] [data-action="{action}"]').click()
+
+
+def _message_action(page: Any, text: str, action: str) -> None:
+    """Open a message's menu (its "More" button, shown on hover) and choose an action in it."""
+    message = _message(page, text)
+    message.hover()
+    message.locator('[data-action="more"]').click()
+    page.locator(f'[role="menu"] [data-action="{action}"]').click()
+
+
 def _staff_sign_in(page: Any, name: str, password: str, role: str) -> None:
+    page.get_by_test_id("staff-signin").click()
+    expect(page.locator("#staff-dialog")).to_be_visible()
     page.fill("#staff-name", name)
     page.fill("#staff-password", password)
     page.click("#staff-login-button")
@@ -121,7 +137,8 @@ def test_reload_keeps_identity_and_room(hearth: Hearth, new_page: Any) -> None:
     expect(_message(page, "still here after a reload?").locator(".author")).to_have_text("Quiet Fern")
     expect(_member(page, "Quiet Fern")).to_have_count(1)
 
-    # "New identity" forgets it.
+    # "New identity" (in the account menu) forgets it.
+    page.click("#account-button")
     page.click("#new-identity-button")
     expect(page.locator("#start-button")).to_be_visible()
     page.reload()
@@ -184,10 +201,9 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     target = _member(staff, "Steady Robin")
     expect(target).to_have_count(1)
     # Peers do not get moderation controls.
-    expect(peer.locator('#members [data-action="mute-300"]')).to_have_count(0)
-    expect(peer.locator('#messages [data-action="delete"]')).to_have_count(0)
+    expect(peer.get_by_test_id("member-menu")).to_have_count(0)
 
-    target.locator('[data-action="mute-300"]').click()
+    _member_action(staff, "Steady Robin", "mute-300")
     expect(staff.locator("#notice")).to_contain_text("Steady Robin is muted for 5 minutes")
     expect(peer.locator("#notice")).to_contain_text("muted you for 5 minutes")
     expect(peer.locator("#composer")).to_be_disabled()
@@ -201,19 +217,20 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(peer.locator("#composer")).to_be_disabled()
     expect(peer.locator("#send-button")).to_be_disabled()
 
-    _member(staff, "Steady Robin").locator('[data-action="unmute"]').click()
+    _member_action(staff, "Steady Robin", "unmute")
     expect(peer.locator("#notice")).to_contain_text("You've been unmuted")
     expect(peer.locator("#composer")).to_be_enabled()
     _send(peer, "thank you, I'm back")
     expect(_message(staff, "thank you, I'm back")).to_have_count(1)
 
     # Staff can delete a message; it leaves every view.
-    _message(staff, "thank you, I'm back").locator('[data-action="delete"]').click()
+    _message_action(staff, "thank you, I'm back", "delete")
+    staff.locator('dialog[open] [data-action="confirm"]').click()
     expect(_message(peer, "thank you, I'm back")).to_have_count(0)
     expect(_message(staff, "thank you, I'm back")).to_have_count(0)
 
     # Remove with a 24 h ban: the peer is told and leaves the room view.
-    _member(staff, "Steady Robin").locator('[data-action="ban-86400"]').click()
+    _member_action(staff, "Steady Robin", "ban-86400")
     expect(peer.locator("#notice")).to_contain_text("You were removed from this room")
     expect(peer.locator("#notice")).to_contain_text("can't rejoin until")
     expect(peer.locator("#room-view")).to_be_hidden()
@@ -262,8 +279,7 @@ def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: An
     expect(admin.locator("#tab-flags")).to_be_visible()
     expect(admin.locator('body[data-socket="connected"]')).to_have_count(1)
 
-    target = _message(reporter, "something that worries people")
-    target.locator('[data-action="flag"]').click()
+    _message_action(reporter, "something that worries people", "flag")
     expect(reporter.locator("#flag-dialog")).to_be_visible()
     reporter.select_option("#flag-reason", "Someone may be at risk")
     reporter.fill("#flag-text", "they sounded very low")
@@ -296,7 +312,7 @@ def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: An
     expect(done.locator(".resolution")).to_contain_text("checked in with the room")
 
     admin.click("#tab-audit")
-    admin.fill("#audit-room", room["id"])
+    admin.select_option("#audit-room", room["id"])
     admin.click("#audit-refresh")
     expect(admin.locator("#audit tbody tr").filter(has_text="flag.delete_message")).to_have_count(1)
     expect(admin.locator("#audit")).not_to_contain_text("something that worries people")
@@ -336,13 +352,13 @@ def test_admin_page_manages_staff_and_rooms(hearth: Hearth, new_page: Any) -> No
     expect(other.locator("#not-admin")).to_be_visible()
     expect(other.locator("#console")).to_be_hidden()
 
-    admin.once("dialog", lambda d: d.accept())
     row.locator('[data-action="remove-staff"]').click()
+    admin.locator('dialog[open] [data-action="confirm"]').click()
     expect(row).to_have_count(0)
 
     admin.click("#tab-rooms")
-    admin.once("dialog", lambda d: d.accept())
     card.locator('[data-action="delete"]').click()
+    admin.locator('dialog[open] [data-action="confirm"]').click()
     expect(card).to_have_count(0)
 
 
