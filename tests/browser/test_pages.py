@@ -13,71 +13,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Hearth
+from tests.browser.ui import join as _join
+from tests.browser.ui import member as _member
+from tests.browser.ui import member_action as _member_action
+from tests.browser.ui import message as _message
+from tests.browser.ui import message_action as _message_action
+from tests.browser.ui import new_room as _room
+from tests.browser.ui import send as _send
+from tests.browser.ui import staff_sign_in as _staff_sign_in
+from tests.browser.ui import start as _start
 
 pytestmark = pytest.mark.browser
-
-
-def _room(hearth: Hearth, **settings: Any) -> dict[str, Any]:
-    suffix = secrets.token_hex(3)
-    return hearth.create_room(f"Evening circle {suffix}", id=f"circle-{suffix}", **settings)
-
-
-def _start(page: Any, pseudonym: str | None = None) -> str:
-    """Get an identity on a fresh chat page; returns the pseudonym shown."""
-    expect(page.locator("#start-button")).to_be_visible()
-    if pseudonym:
-        page.fill("#pseudonym-input", pseudonym)
-    page.click("#start-button")
-    name = page.locator("#identity-name")
-    if pseudonym:
-        expect(name).to_have_text(pseudonym)
-    else:
-        expect(name).not_to_be_empty()
-    return str(name.text_content())
-
-
-def _join(page: Any, room: dict[str, Any]) -> None:
-    page.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
-    expect(page.locator("#room-name")).to_have_text(room["name"])
-    expect(page.locator("#send-button")).to_be_enabled()
-
-
-def _send(page: Any, text: str) -> None:
-    page.fill("#composer", text)
-    page.press("#composer", "Enter")
-    expect(page.locator("#composer")).to_have_value("")
-
-
-def _message(page: Any, text: str) -> Any:
-    return page.locator("#messages [data-message-id]").filter(has=page.locator(".text", has_text=text))
-
-
-def _member(page: Any, pseudonym: str) -> Any:
-    return page.locator("#members [data-member-id]").filter(has=page.locator(".member-name", has_text=pseudonym))
-
-
-def _member_action(page: Any, pseudonym: str, action: str) -> None:
-    """Open a member's menu and choose an action (data-action) in it."""
-    _member(page, pseudonym).get_by_test_id("member-menu").click()
-    page.locator(f'[role="menu"] [data-action="{action}"]').click()
-
-
-def _message_action(page: Any, text: str, action: str) -> None:
-    """Open a message's menu (its "More" button, shown on hover) and choose an action in it."""
-    message = _message(page, text)
-    message.hover()
-    message.locator('[data-action="more"]').click()
-    page.locator(f'[role="menu"] [data-action="{action}"]').click()
-
-
-def _staff_sign_in(page: Any, name: str, password: str, role: str) -> None:
-    page.get_by_test_id("staff-signin").click()
-    expect(page.locator("#staff-dialog")).to_be_visible()
-    page.fill("#staff-name", name)
-    page.fill("#staff-password", password)
-    page.click("#staff-login-button")
-    expect(page.locator("#identity-role")).to_have_text(role)
-    expect(page.locator("#identity-name")).to_have_text(name)
 
 
 def test_two_peers_see_each_others_messages_live(hearth: Hearth, new_page: Any) -> None:

@@ -5,6 +5,7 @@ import { noteServerTime } from "./clock.js";
 import { isConnected, request } from "./connection.js";
 import { $ } from "./dom.js";
 import { describeError, mutedText } from "./errors.js";
+import { plural } from "./format.js";
 import { renderRoomHeader } from "./header.js";
 import { isStaff } from "./identity.js";
 import { messageById, onReply, renderMessage, scrollToBottom } from "./messages.js";
@@ -40,7 +41,7 @@ export function updateComposer() {
       reason = "This room is locked right now. You can read, but new messages are paused.";
       blockedByRoom = true;
     } else if (n > MAX_TEXT) {
-      reason = "That's " + (n - MAX_TEXT) + " characters too long: messages are at most " + MAX_TEXT + " characters.";
+      reason = "That's " + plural(n - MAX_TEXT, "character") + " too long: messages are at most " + MAX_TEXT + " characters.";
     }
   }
   const blocked = !current || reason !== "";

@@ -102,9 +102,10 @@ async function joinRoom(roomId, { rejoin, extra }) {
       notify(describeError(ack.error, "join"), "error", { cause: "join" });
       return;
     }
-    const keepMute = isHere(roomId) ? myMute() : null;
+    const again = isHere(roomId); // a rejoin after a reconnect, with the room already on screen
+    const keepMute = again ? myMute() : null;
     clearNotice("join");
-    enterView(ack, keepMute, rejoin);
+    enterView(ack, keepMute, again);
     if (!rejoin) notify("You joined " + here().room.name + ".", "info");
     emit("room:joined", here().room);
   } finally {
@@ -112,7 +113,7 @@ async function joinRoom(roomId, { rejoin, extra }) {
   }
 }
 
-function enterView(ack, keepMute, rejoin) {
+function enterView(ack, keepMute, again) {
   const room = ack.room && typeof ack.room === "object" ? ack.room : rooms().get(wanted) || { id: wanted, name: wanted };
   const current = { room, you: ack.you || null, members: new Map(), muted: new Map() };
   const hadFocus = document.activeElement;
@@ -133,7 +134,7 @@ function enterView(ack, keepMute, rejoin) {
   updateComposer();
   scrollToBottom(true);
   // After a reconnect, leave focus where the person had it (if it is still on the page).
-  if (!rejoin || !hadFocus || hadFocus === document.body || !hadFocus.isConnected) focusComposerOrTitle();
+  if (!again || !hadFocus || hadFocus === document.body || !hadFocus.isConnected) focusComposerOrTitle();
 }
 
 function focusComposerOrTitle() {
