@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from crypto.sealing import Keyring
 from moderation.store import ModStore
 from rooms.clock import Clock
-from rooms.errors import Invalid
 from rooms.service import RoomService
 from rooms.text import clean_text
 
-MAX_DURATION_S = 365 * 86400
+MAX_DURATION_S = 365 * 86400  # the longest mute or ban (checked where payloads are parsed)
+MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,8 @@ class Moderation:
     flag_retention_ms: int = 30 * 86400 * 1000
 
 
-def optional_reason(raw: object) -> str | None:
-    if raw is None:
+def optional_reason(raw: str | None, field: str = "reason") -> str | None:
+    """A moderator's reason or note: normalised, at most 500 code points; empty means none."""
+    if raw is None or raw == "":
         return None
-    return clean_text(raw, field="reason", max_len=500)
-
-
-def optional_duration(raw: object, field: str) -> int | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_DURATION_S:
-        raise Invalid(f"{field} must be a whole number of seconds from 1 to {MAX_DURATION_S}.", field=field)
-    return raw
+    return clean_text(raw, field=field, max_len=MAX_REASON)

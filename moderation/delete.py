@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from moderation import audit
 from moderation.context import Moderation, optional_reason
+from moderation.models import AuditAction
 from moderation.roles import Permission, require, require_can_act_on
 from rooms.models import Identity
 
@@ -16,7 +17,7 @@ class DeleteResult:
     message_id: str
 
 
-async def delete(mod: Moderation, actor: Identity, room_id: object, message_id: object, reason: object) -> DeleteResult:
+async def delete(mod: Moderation, actor: Identity, room_id: str, message_id: str, reason: str | None) -> DeleteResult:
     require(actor, Permission.MODERATE)
     why = optional_reason(reason)
     room = await mod.rooms.get_room(room_id)
@@ -24,5 +25,5 @@ async def delete(mod: Moderation, actor: Identity, room_id: object, message_id: 
     if msg.author.id != mod.rooms.member_for(actor, room.id).id:
         require_can_act_on(actor.role, msg.author.role)
     await mod.rooms.delete_message(room.id, msg.id)
-    await audit.record(mod, actor, "delete", room.id, msg.author.id, why)
+    await audit.record(mod, actor, AuditAction.DELETE, room.id, msg.author.id, why)
     return DeleteResult(room.id, msg.id)

@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from crypto.sealing import SealError, open_sealed, seal
-from moderation.context import Moderation
-from moderation.models import Resolution, StoredFlag
-from rooms.errors import Invalid
+from moderation.context import MAX_REASON, Moderation
+from moderation.models import FlagStatus, Resolution, StoredFlag
+from rooms.errors import RateLimited
 from rooms.models import Identity, Member, Message, Role
 from rooms.text import clean_text
 
@@ -31,7 +31,7 @@ class Flag:
     reason: str
     reporter: str
     created_at: int
-    status: str
+    status: FlagStatus
     resolution: Resolution | None
     author_id: str
 
@@ -100,12 +100,34 @@ def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
     )
 
 
-async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: object, reason: object) -> FlagResult:
-    if reason is None:
-        raise Invalid("reason is required.", field="reason")
-    why = clean_text(reason, field="reason", max_len=500)
-    msg = await mod.rooms.find_message(room_id, message_id)
+def _flag_bucket(room_id: str, reporter: str) -> tuple[str, str]:
+    return ("flag:" + room_id, reporter)
+
+
+async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: str, reason: str) -> FlagResult:
+    """Flag a message; a reporter creates at most ``burst`` new flags per room before waiting.
+
+    The allowance is taken before any await, so concurrent flags cannot overspend it,
+    and given back when no new flag came of it (refused, or a repeat of an earlier flag).
+    """
+    why = clean_text(reason, field="reason", max_len=MAX_REASON)
     reporter = mod.rooms.member_for(actor, room_id).id
+    bucket = _flag_bucket(room_id, reporter)
+    wait = mod.rooms.limiter.take(bucket)
+    if wait:
+        raise RateLimited(wait, "You are flagging too quickly; wait a moment.")
+    try:
+        result = await _flag(mod, room_id, reporter, message_id, why)
+    except BaseException:
+        mod.rooms.limiter.refund(bucket)
+        raise
+    if not result.created:
+        mod.rooms.limiter.refund(bucket)
+    return result
+
+
+async def _flag(mod: Moderation, room_id: str, reporter: str, message_id: str, why: str) -> FlagResult:
+    msg = await mod.rooms.find_message(room_id, message_id)
     context = await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
     flag_id = "f_" + secrets.token_hex(8)
     key = mod.keyring.new_data_key()
@@ -120,7 +142,7 @@ async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: objec
         reporter=reporter,
         reason=why,
         created_at=mod.clock.now_ms(),
-        status="open",
+        status=FlagStatus.OPEN,
         resolution=None,
         snapshot=snapshot,
         snapshot_key=mod.keyring.wrap(key, context=key_context(flag_id)),

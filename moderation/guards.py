@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from moderation.models import Mute
 from moderation.store import ModStore
 from rooms.clock import Clock
 from rooms.errors import Banned, Muted
-from rooms.models import Room
+from rooms.models import MuteState, Room
 
 
 class ModerationGuards:
@@ -19,8 +18,9 @@ class ModerationGuards:
         if ban is not None:
             raise Banned(ban.until)
 
-    async def current_mute(self, room_id: str, member_id: str) -> Mute | None:
-        return await self.store.get_mute(room_id, member_id, now_ms=self.clock.now_ms())
+    async def current_mute(self, room_id: str, member_id: str) -> MuteState | None:
+        mute = await self.store.get_mute(room_id, member_id, now_ms=self.clock.now_ms())
+        return None if mute is None else MuteState(mute.until, mute.reason)
 
     async def check_send(self, room: Room, member_id: str) -> None:
         mute = await self.store.get_mute(room.id, member_id, now_ms=self.clock.now_ms())

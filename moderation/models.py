@@ -3,8 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rooms.models import Role
+
+
+class FlagStatus(StrEnum):
+    """A flag's state; the stores keep these values (SQL and Lua compare against them)."""
+
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    ACTIONED = "actioned"
+
+
+class ResolutionAction(StrEnum):
+    """What a reviewer did with a flag."""
+
+    DISMISS = "dismiss"
+    DELETE_MESSAGE = "delete_message"
+    BAN = "ban"
+
+    @property
+    def status(self) -> FlagStatus:
+        return FlagStatus.DISMISSED if self is ResolutionAction.DISMISS else FlagStatus.ACTIONED
+
+
+class AuditAction(StrEnum):
+    """Every action the audit log records."""
+
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    REMOVE = "remove"
+    DELETE = "delete"
+    ROOM_CREATE = "room.create"
+    ROOM_UPDATE = "room.update"
+    ROOM_DELETE = "room.delete"
+    FLAG_DISMISS = "flag.dismiss"
+    FLAG_DELETE_MESSAGE = "flag.delete_message"
+    FLAG_BAN = "flag.ban"
+    STAFF_ADD = "staff.add"
+    STAFF_REMOVE = "staff.remove"
+
+    @classmethod
+    def for_resolution(cls, action: ResolutionAction) -> AuditAction:
+        return cls("flag." + action.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +67,7 @@ class Ban:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    action: str  # dismiss | delete_message | ban
+    action: ResolutionAction
     by: str
     at: int
     note: str | None = None
@@ -42,7 +84,7 @@ class StoredFlag:
     reporter: str
     reason: str
     created_at: int
-    status: str  # open | dismissed | actioned
+    status: FlagStatus
     resolution: Resolution | None
     snapshot: bytes | None  # sealed; None once destroyed after retention
     snapshot_key: bytes | None  # wrapped data key; None once destroyed
@@ -53,7 +95,7 @@ class StoredFlag:
 class AuditEntry:
     ts: int
     actor: str
-    action: str
+    action: str  # an AuditAction value (kept as stored)
     room: str | None
     target: str | None
     reason: str | None = None

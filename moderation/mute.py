@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
-from moderation.context import Moderation, optional_duration, optional_reason
-from moderation.models import Mute
+from moderation.context import Moderation, optional_reason
+from moderation.models import AuditAction, Mute
 from moderation.roles import Permission, require, require_can_act_on
 from rooms.errors import NotFound
 from rooms.models import Identity
@@ -21,26 +21,26 @@ class MuteResult:
 
 
 async def mute(
-    mod: Moderation, actor: Identity, room_id: object, member: object, duration_s: object, reason: object
+    mod: Moderation, actor: Identity, room_id: str, member: str, duration_s: int | None, reason: str | None
 ) -> MuteResult:
     require(actor, Permission.MODERATE)
-    duration = optional_duration(duration_s, "duration_s")
+    duration = duration_s
     why = optional_reason(reason)
     room = await mod.rooms.get_room(room_id)
     target = await mod.rooms.member_record(room.id, member)
     require_can_act_on(actor.role, target.role)
     until = None if duration is None else mod.clock.now_ms() + duration * 1000
     await mod.store.set_mute(Mute(room.id, target.member_id, until, why))
-    await audit.record(mod, actor, "mute", room.id, target.member_id, why)
+    await audit.record(mod, actor, AuditAction.MUTE, room.id, target.member_id, why)
     return MuteResult(room.id, target.member_id, until, why)
 
 
-async def unmute(mod: Moderation, actor: Identity, room_id: object, member: object) -> MuteResult:
+async def unmute(mod: Moderation, actor: Identity, room_id: str, member: str) -> MuteResult:
     require(actor, Permission.MODERATE)
     room = await mod.rooms.get_room(room_id)
     target = await mod.rooms.member_record(room.id, member)
     require_can_act_on(actor.role, target.role)
     if not await mod.store.clear_mute(room.id, target.member_id):
         raise NotFound("That member is not muted.")
-    await audit.record(mod, actor, "unmute", room.id, target.member_id, None)
+    await audit.record(mod, actor, AuditAction.UNMUTE, room.id, target.member_id, None)
     return MuteResult(room.id, target.member_id, None, None)

@@ -7,101 +7,25 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount, StoredFlag
+from moderation.models import AuditEntry, Ban, FlagStatus, Mute, Resolution, ResolutionAction, StaffAccount, StoredFlag
 from rooms.errors import Conflict
 from rooms.models import Role
-from rooms.redis_store import guarded, key, text, texts
+from rooms.redis_common import guarded, key, script, text, texts
 
 # Mute and ban keys outlive ``until`` by this much: the store compares ``until`` with the
 # caller's clock, and the margin keeps a Redis clock running ahead of ours from ending them early.
 EXPIRY_GRACE_MS = 60_000
-STATUSES = ("open", "dismissed", "actioned")
-
-_ADD_FLAG = """
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then return existing end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
-if ARGV[4] ~= '' then redis.call('ZADD', KEYS[5], ARGV[4], ARGV[2]) end
-return ARGV[2]
-"""
-
-# Only an open flag can be resolved, so of two admins resolving at once exactly one wins.
-_RESOLVE_FLAG = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'resolution', ARGV[3], 'purge_after', ARGV[4])
-local created = redis.call('HGET', KEYS[1], 'created_at')
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], created, ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-return 1
-"""
-
-_PURGE_FLAGS = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local n = 0
-for _, id in ipairs(ids) do
-  local k = ARGV[2] .. id
-  if redis.call('HEXISTS', k, 'snapshot_key') == 1 then
-    redis.call('HDEL', k, 'snapshot', 'snapshot_key')
-    n = n + 1
-  end
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return n
-"""
-
-_HSET_IF_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
-"""
-
-_DELETE_ROOM = """
-local flag_prefix, status_prefix = ARGV[1], ARGV[2]
-for _, id in ipairs(redis.call('HVALS', KEYS[1])) do
-  local k = flag_prefix .. id
-  local status = redis.call('HGET', k, 'status')
-  if status then redis.call('ZREM', status_prefix .. status, id) end
-  redis.call('DEL', k)
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('ZREM', KEYS[5], id)
-end
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', ARGV[3] .. m) end
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do redis.call('DEL', ARGV[4] .. m) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-return 1
-"""
-
-_ADD_STAFF = """
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SET', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-return 1
-"""
-
-_REMOVE_STAFF = """
-local fields = redis.call('HGETALL', KEYS[1])
-if #fields == 0 then return fields end
-local id = redis.call('HGET', KEYS[1], 'id')
-redis.call('DEL', KEYS[1], ARGV[2] .. id)
-redis.call('ZREM', KEYS[2], ARGV[1])
-return fields
-"""
 
 
 def _resolution_json(res: Resolution | None) -> bytes | None:
     if res is None:
         return None
-    return orjson.dumps({"action": res.action, "by": res.by, "at": res.at, "note": res.note})
+    return orjson.dumps({"action": str(res.action), "by": res.by, "at": res.at, "note": res.note})
 
 
 def _resolution(raw: bytes) -> Resolution:
     data = orjson.loads(raw)
-    return Resolution(action=data["action"], by=data["by"], at=int(data["at"]), note=data.get("note"))
+    return Resolution(action=ResolutionAction(data["action"]), by=data["by"], at=int(data["at"]), note=data.get("note"))
 
 
 def _decoded(raw: dict[Any, Any]) -> dict[str, Any]:
@@ -119,7 +43,7 @@ def _flag(raw: dict[Any, Any]) -> StoredFlag:
         reporter=text(f["reporter"]),
         reason=text(f["reason"]),
         created_at=int(f["created_at"]),
-        status=text(f["status"]),
+        status=FlagStatus(text(f["status"])),
         resolution=None if res is None else _resolution(bytes(res)),
         snapshot=None if f.get("snapshot") is None else bytes(f["snapshot"]),
         snapshot_key=None if f.get("snapshot_key") is None else bytes(f["snapshot_key"]),
@@ -157,13 +81,14 @@ class RedisModStore:
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
-        self._add_flag = client.register_script(_ADD_FLAG)
-        self._resolve = client.register_script(_RESOLVE_FLAG)
-        self._purge_flags = client.register_script(_PURGE_FLAGS)
-        self._hset_if_exists = client.register_script(_HSET_IF_EXISTS)
-        self._delete_room = client.register_script(_DELETE_ROOM)
-        self._add_staff = client.register_script(_ADD_STAFF)
-        self._remove_staff = client.register_script(_REMOVE_STAFF)
+        # Lua from moderation/lua/ (one generic script is shared with rooms).
+        self._add_flag = script(client, "moderation", "add_flag")
+        self._resolve = script(client, "moderation", "resolve_flag")
+        self._purge_flags = script(client, "moderation", "purge_flags")
+        self._hset_if_exists = script(client, "rooms", "hset_if_exists")
+        self._delete_room = script(client, "moderation", "delete_room")
+        self._add_staff = script(client, "moderation", "add_staff")
+        self._remove_staff = script(client, "moderation", "remove_staff")
 
     # mutes and bans ------------------------------------------------------------
 
@@ -259,7 +184,7 @@ class RedisModStore:
         return _flag(raw) if raw else None
 
     @guarded
-    async def list_flags(self, status: str | None, *, limit: int) -> list[StoredFlag]:
+    async def list_flags(self, status: FlagStatus | None, *, limit: int) -> list[StoredFlag]:
         if limit <= 0:
             return []
         index = self.FLAGS if status is None else key("flags", "status", status)
@@ -271,11 +196,11 @@ class RedisModStore:
         return [_flag(raw) for raw in rows if raw]
 
     @guarded
-    async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
+    async def resolve_flag(self, flag_id: str, status: FlagStatus, resolution: Resolution, purge_after: int) -> bool:
         done = await self._resolve(
             keys=[
                 key("flag", flag_id),
-                key("flags", "status", "open"),
+                key("flags", "status", FlagStatus.OPEN),
                 key("flags", "status", status),
                 self.FLAG_PURGE,
             ],
@@ -407,6 +332,3 @@ class RedisModStore:
     async def set_staff_password(self, name: str, password_hash: str) -> bool:
         done = await self._hset_if_exists(keys=[key("staff", name)], args=["password_hash", password_hash])
         return bool(done)
-
-    async def aclose(self) -> None:
-        """The shared client is closed by its owner (server.redis_backend)."""

@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
-from moderation.context import Moderation, optional_duration, optional_reason
-from moderation.models import Ban
+from moderation.context import Moderation, optional_reason
+from moderation.models import AuditAction, Ban
 from moderation.roles import Permission, require, require_can_act_on
 from rooms.models import Identity
+
+
+@dataclass(frozen=True, slots=True)
+class Kick:
+    """Who must be taken out of a room now, and what they are told (``room:removed``)."""
+
+    room: str
+    member_id: str
+    reason: str  # "removed", "banned" or a moderator's reason
+    banned_until: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +28,10 @@ class RemoveResult:
     banned_until: int | None
     reason: str | None
 
+    @property
+    def kick(self) -> Kick:
+        return Kick(self.room, self.member_id, self.reason or "removed", self.banned_until)
+
 
 async def ban(mod: Moderation, room_id: str, member_id: str, ban_s: int, reason: str | None) -> int:
     until = mod.clock.now_ms() + ban_s * 1000
@@ -26,14 +40,14 @@ async def ban(mod: Moderation, room_id: str, member_id: str, ban_s: int, reason:
 
 
 async def remove(
-    mod: Moderation, actor: Identity, room_id: object, member: object, ban_s: object, reason: object
+    mod: Moderation, actor: Identity, room_id: str, member: str, ban_s: int | None, reason: str | None
 ) -> RemoveResult:
     require(actor, Permission.MODERATE)
-    seconds = optional_duration(ban_s, "ban_s")
+    seconds = ban_s
     why = optional_reason(reason)
     room = await mod.rooms.get_room(room_id)
     target = await mod.rooms.member_record(room.id, member)
     require_can_act_on(actor.role, target.role)
     until = None if seconds is None else await ban(mod, room.id, target.member_id, seconds, why)
-    await audit.record(mod, actor, "remove", room.id, target.member_id, why)
+    await audit.record(mod, actor, AuditAction.REMOVE, room.id, target.member_id, why)
     return RemoveResult(room.id, target.member_id, until, why)

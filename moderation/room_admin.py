@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from moderation import audit
 from moderation.context import Moderation
+from moderation.models import AuditAction
 from moderation.roles import Permission, require
-from rooms.errors import Invalid
-from rooms.models import Identity, Room
+from rooms.models import Identity, Room, RoomSettings
 
 
-async def create_room(mod: Moderation, actor: Identity, body: object) -> Room:
+async def create_room(mod: Moderation, actor: Identity, settings: RoomSettings) -> Room:
     require(actor, Permission.MANAGE_ROOMS)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    room = await mod.rooms.create_room(body)
-    await audit.record(mod, actor, "room.create", room.id, None, None)
+    room = await mod.rooms.create_room(settings)
+    await audit.record(mod, actor, AuditAction.ROOM_CREATE, room.id, None, None)
     return room
 
 
-async def update_room(mod: Moderation, actor: Identity, room_id: str, body: object) -> Room:
+async def update_room(mod: Moderation, actor: Identity, room_id: str, settings: RoomSettings) -> Room:
     require(actor, Permission.MANAGE_ROOMS)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    room = await mod.rooms.update_room(room_id, body)
-    await audit.record(mod, actor, "room.update", room.id, None, ", ".join(sorted(body)) or None)
+    room = await mod.rooms.update_room(room_id, settings)
+    await audit.record(mod, actor, AuditAction.ROOM_UPDATE, room.id, None, ", ".join(settings.given()) or None)
     return room
 
 
@@ -31,5 +27,5 @@ async def delete_room(mod: Moderation, actor: Identity, room_id: str) -> Room:
     require(actor, Permission.DELETE_ROOMS)
     room = await mod.rooms.delete_room(room_id)
     await mod.store.delete_room(room.id)
-    await audit.record(mod, actor, "room.delete", room.id, None, None)
+    await audit.record(mod, actor, AuditAction.ROOM_DELETE, room.id, None, None)
     return room

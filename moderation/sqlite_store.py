@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount, StoredFlag
+from moderation.models import AuditEntry, Ban, FlagStatus, Mute, Resolution, ResolutionAction, StaffAccount, StoredFlag
 from rooms.errors import Conflict
 from rooms.models import Role
 from rooms.sqlite_db import SqliteDatabase
@@ -45,14 +45,14 @@ _FLAG_COLS = (
 def resolution_to_json(res: Resolution | None) -> str | None:
     if res is None:
         return None
-    return json.dumps({"action": res.action, "by": res.by, "at": res.at, "note": res.note})
+    return json.dumps({"action": str(res.action), "by": res.by, "at": res.at, "note": res.note})
 
 
 def resolution_from_json(raw: object) -> Resolution | None:
     if raw is None:
         return None
     data = json.loads(str(raw))
-    return Resolution(action=data["action"], by=data["by"], at=int(data["at"]), note=data.get("note"))
+    return Resolution(action=ResolutionAction(data["action"]), by=data["by"], at=int(data["at"]), note=data.get("note"))
 
 
 def _flag(row: tuple[Any, ...]) -> StoredFlag:
@@ -65,7 +65,7 @@ def _flag(row: tuple[Any, ...]) -> StoredFlag:
         reporter=str(reporter),
         reason=str(reason),
         created_at=int(created),
-        status=str(status),
+        status=FlagStatus(status),
         resolution=resolution_from_json(res),
         snapshot=None if snap is None else bytes(snap),
         snapshot_key=None if key is None else bytes(key),
@@ -163,7 +163,7 @@ class SqliteModStore:
         )
         return None if row is None else _flag(row)
 
-    async def list_flags(self, status: str | None, *, limit: int) -> list[StoredFlag]:
+    async def list_flags(self, status: FlagStatus | None, *, limit: int) -> list[StoredFlag]:
         def op(c: sqlite3.Connection) -> list[tuple[object, ...]]:
             if status is None:
                 return c.execute(
@@ -177,12 +177,12 @@ class SqliteModStore:
 
         return [_flag(r) for r in await self.db.run(op)]
 
-    async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
+    async def resolve_flag(self, flag_id: str, status: FlagStatus, resolution: Resolution, purge_after: int) -> bool:
         return await self.db.run(
             lambda c: (
                 c.execute(
-                    "UPDATE flags SET status=?, resolution=?, purge_after=? WHERE id=? AND status='open'",
-                    (status, resolution_to_json(resolution), purge_after, flag_id),
+                    "UPDATE flags SET status=?, resolution=?, purge_after=? WHERE id=? AND status=?",
+                    (str(status), resolution_to_json(resolution), purge_after, flag_id, str(FlagStatus.OPEN)),
                 ).rowcount
                 > 0
             )
@@ -288,6 +288,3 @@ class SqliteModStore:
         return await self.db.run(
             lambda c: c.execute("UPDATE staff SET password_hash=? WHERE name=?", (password_hash, name)).rowcount > 0
         )
-
-    async def aclose(self) -> None:
-        """The shared database is closed by its owner."""

@@ -9,7 +9,7 @@ from collections import deque
 from crypto.passwords import DUMMY_HASH, hash_password, verify_password
 from moderation import audit
 from moderation.context import Moderation
-from moderation.models import StaffAccount
+from moderation.models import AuditAction, StaffAccount
 from moderation.roles import Permission, require
 from rooms.clock import Clock
 from rooms.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
@@ -20,19 +20,19 @@ MIN_PASSWORD, MAX_PASSWORD = 8, 256
 LOGIN_FAILURES, LOGIN_WINDOW_MS = 5, 15 * 60 * 1000
 
 
-def validate_password(raw: object) -> str:
-    if not isinstance(raw, str) or not MIN_PASSWORD <= len(raw) <= MAX_PASSWORD:
+def validate_password(raw: str) -> str:
+    if not MIN_PASSWORD <= len(raw) <= MAX_PASSWORD:
         raise Invalid(f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters.", field="password")
     return raw
 
 
-def validate_role(raw: object) -> Role:
+def validate_role(raw: str) -> Role:
     if raw not in ("facilitator", "admin"):
         raise Invalid("role must be facilitator or admin.", field="role")
-    return Role.from_wire(str(raw))
+    return Role.from_wire(raw)
 
 
-async def create_account(mod: Moderation, name: object, role: object, password: object) -> StaffAccount:
+async def create_account(mod: Moderation, name: str, role: str, password: str) -> StaffAccount:
     account = StaffAccount(
         id=secrets.token_hex(8),
         name=validate_staff_name(name),
@@ -58,12 +58,10 @@ async def ensure_admin(mod: Moderation, password: str) -> None:
         await mod.store.set_staff_password("admin", hashed)
 
 
-async def add(mod: Moderation, actor: Identity, body: object) -> StaffAccount:
+async def add(mod: Moderation, actor: Identity, name: str, role: str, password: str) -> StaffAccount:
     require(actor, Permission.MANAGE_STAFF)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    account = await create_account(mod, body.get("name"), body.get("role"), body.get("password"))
-    await audit.record(mod, actor, "staff.add", None, account.name, None)
+    account = await create_account(mod, name, role, password)
+    await audit.record(mod, actor, AuditAction.STAFF_ADD, None, account.name, None)
     return account
 
 
@@ -77,7 +75,7 @@ async def remove(mod: Moderation, actor: Identity, name: str) -> StaffAccount:
     account = await mod.store.remove_staff(name)
     if account is None:
         raise NotFound("No staff account with that name.")
-    await audit.record(mod, actor, "staff.remove", None, account.name, None)
+    await audit.record(mod, actor, AuditAction.STAFF_REMOVE, None, account.name, None)
     return account
 
 
@@ -109,9 +107,7 @@ class LoginLimiter:
                 del self._failures[name]
 
 
-async def login(mod: Moderation, limiter: LoginLimiter, name: object, password: object) -> StaffAccount:
-    if not isinstance(name, str) or not isinstance(password, str) or len(name) > 64 or len(password) > MAX_PASSWORD:
-        raise Invalid("name and password must be strings.")
+async def login(mod: Moderation, limiter: LoginLimiter, name: str, password: str) -> StaffAccount:
     limiter.check(name)
     account = await mod.store.get_staff(name)
     # Spend the same time for an unknown name as for a wrong password.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount, StoredFlag
+from moderation.models import AuditEntry, Ban, FlagStatus, Mute, Resolution, StaffAccount, StoredFlag
 
 
 class ModStore(Protocol):
@@ -21,9 +21,9 @@ class ModStore(Protocol):
         """Store the flag unless this reporter already flagged this message; return the flag's id."""
 
     async def get_flag(self, flag_id: str) -> StoredFlag | None: ...
-    async def list_flags(self, status: str | None, *, limit: int) -> list[StoredFlag]: ...
+    async def list_flags(self, status: FlagStatus | None, *, limit: int) -> list[StoredFlag]: ...
 
-    async def resolve_flag(self, flag_id: str, status: str, resolution: Resolution, purge_after: int) -> bool:
+    async def resolve_flag(self, flag_id: str, status: FlagStatus, resolution: Resolution, purge_after: int) -> bool:
         """Resolve an open flag atomically; False when it was not open."""
 
     async def purge_flags(self, *, now_ms: int) -> int:
@@ -46,5 +46,3 @@ class ModStore(Protocol):
     async def list_staff(self) -> list[StaffAccount]: ...
     async def remove_staff(self, name: str) -> StaffAccount | None: ...
     async def set_staff_password(self, name: str, password_hash: str) -> bool: ...
-
-    async def aclose(self) -> None: ...

@@ -21,15 +21,22 @@ from __future__ import annotations
 
 
 class HearthError(Exception):
-    """Base class: ``code`` is the wire code, ``message`` is safe to show a user."""
+    """Base class: ``code`` is the wire code, ``message`` is safe to show a user.
+
+    Subclasses keep their extra fields as typed attributes; ``details`` lists the ones sent.
+    """
 
     code = "internal"
     status = 500
 
-    def __init__(self, message: str, **details: object) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message  # never contains message text or pseudonyms
-        self.details = details  # extra fields for the ack, e.g. until=..., retry_after_ms=...
+
+    @property
+    def details(self) -> dict[str, object]:
+        """Extra fields for the ack or HTTP error body, e.g. ``until``, ``retry_after_ms``."""
+        return {}
 
     def to_wire(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, **self.details}
@@ -40,10 +47,12 @@ class Invalid(HearthError):
     status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        if field is None:
-            super().__init__(message)
-        else:
-            super().__init__(message, field=field)
+        super().__init__(message)
+        self.field = field
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {} if self.field is None else {"field": self.field}
 
 
 class Unauthorized(HearthError):
@@ -66,15 +75,29 @@ class NotMember(HearthError):
     status = 403
 
     def __init__(self, room_id: str) -> None:
-        super().__init__(f"You have not joined room {room_id!r}.", room=room_id)
+        super().__init__(f"You have not joined room {room_id!r}.")
+        self.room = room_id
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"room": self.room}
 
 
 class Muted(HearthError):
     code = "muted"
     status = 403
 
-    def __init__(self, until: int | None) -> None:
-        super().__init__("You are muted in this room.", until=until)
+    def __init__(self, until: int | None, reason: str | None = None) -> None:
+        super().__init__("You are muted in this room.")
+        self.until = until
+        self.reason = reason
+
+    @property
+    def details(self) -> dict[str, object]:
+        out: dict[str, object] = {"until": self.until}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
 
 
 class Banned(HearthError):
@@ -82,7 +105,12 @@ class Banned(HearthError):
     status = 403
 
     def __init__(self, until: int | None) -> None:
-        super().__init__("You are banned from this room.", until=until)
+        super().__init__("You are banned from this room.")
+        self.until = until
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"until": self.until}
 
 
 class RateLimited(HearthError):
@@ -90,7 +118,12 @@ class RateLimited(HearthError):
     status = 429
 
     def __init__(self, retry_after_ms: int, message: str = "Too many requests; slow down.") -> None:
-        super().__init__(message, retry_after_ms=max(1, int(retry_after_ms)))
+        super().__init__(message)
+        self.retry_after_ms = max(1, int(retry_after_ms))
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"retry_after_ms": self.retry_after_ms}
 
 
 class SlowMode(HearthError):
@@ -98,7 +131,12 @@ class SlowMode(HearthError):
     status = 429
 
     def __init__(self, retry_after_ms: int) -> None:
-        super().__init__("This room is in slow mode.", retry_after_ms=max(1, int(retry_after_ms)))
+        super().__init__("This room is in slow mode.")
+        self.retry_after_ms = max(1, int(retry_after_ms))
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"retry_after_ms": self.retry_after_ms}
 
 
 class RoomLocked(HearthError):

@@ -8,9 +8,10 @@ from rooms.clock import Clock
 class TokenBucket:
     """Burst of ``burst`` sends, refilling one every ``refill_ms``.
 
-    ``check`` peeks without spending, ``spend`` takes one token: callers check
-    before doing the work and spend only once the send succeeded, so refused
-    sends do not use the allowance up (docs/PROTOCOL.md precise rule 9).
+    ``take`` takes a token at once, before the caller awaits anything, so concurrent
+    calls (one identity on many sockets) cannot all pass on the same token; a call
+    refused later gives it back with ``refund``, so refused sends do not use the
+    allowance up (docs/PROTOCOL.md precise rule 9).
     """
 
     def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: int = 2000) -> None:
@@ -31,9 +32,18 @@ class TokenBucket:
             return 0
         return max(1, int((1.0 - tokens) * self.refill_ms + 0.999))
 
-    def spend(self, key: tuple[str, str]) -> None:
+    def take(self, key: tuple[str, str]) -> int:
+        """Take a token: 0 when taken, else milliseconds until one will be (nothing taken)."""
+        wait = self.check(key)
+        if not wait:
+            now = self.clock.now_ms()
+            self._state[key] = (self._tokens(key, now) - 1.0, now)
+        return wait
+
+    def refund(self, key: tuple[str, str]) -> None:
+        """Give back a token taken for work that was then refused."""
         now = self.clock.now_ms()
-        self._state[key] = (self._tokens(key, now) - 1.0, now)
+        self._state[key] = (min(float(self.burst), self._tokens(key, now) + 1.0), now)
 
     def prune(self) -> None:
         """Forget buckets that have refilled completely."""

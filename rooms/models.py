@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum, StrEnum
 
 
 class Role(IntEnum):
@@ -40,6 +40,29 @@ class Identity:
         return self.role.is_staff
 
 
+class Admission(StrEnum):
+    """Who may join a room (docs/PROTOCOL.md "Version 1.1")."""
+
+    OPEN = "open"
+    APPROVAL = "approval"
+
+
+class Unattended(StrEnum):
+    """What a room does while no staff member is in it."""
+
+    OPEN = "open"
+    SLOW = "slow"
+    READ_ONLY = "read_only"
+
+
+class LeaveReason(StrEnum):
+    """Why a member left a room, as ``member:left`` tells the others."""
+
+    LEFT = "left"
+    DISCONNECTED = "disconnected"
+    REMOVED = "removed"
+
+
 @dataclass(frozen=True, slots=True)
 class Room:
     id: str
@@ -50,6 +73,11 @@ class Room:
     locked: bool = False
     capacity: int | None = None
     created_at: int = 0
+    guidelines: str = ""
+    guidelines_version: int = 0
+    min_identity_age_s: int = 0
+    admission: Admission = Admission.OPEN
+    unattended: Unattended = Unattended.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +97,14 @@ class MemberRecord:
     member_id: str
     role: Role
     staff_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MuteState:
+    """A mute in force, as the rooms domain sees it (moderation owns mutes)."""
+
+    until: int | None  # None: until unmuted
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +138,34 @@ class RoomKey:
     epoch: int
     wrapped: bytes
     destroy_after: int
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # a RoomSettings field left as it is
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSettings:
+    """Room fields as staff set them (types and ranges already checked at the edge).
+
+    ``KEEP`` leaves a field unchanged; ``topic`` None clears it, ``capacity`` None lifts the cap.
+    """
+
+    id: str | None = None  # creating only
+    name: str | _Keep = KEEP
+    topic: str | None | _Keep = KEEP
+    message_ttl_s: int | _Keep = KEEP
+    slow_mode_s: int | _Keep = KEEP
+    capacity: int | None | _Keep = KEEP
+    locked: bool | _Keep = KEEP
+    guidelines: str | None | _Keep = KEEP
+    min_identity_age_s: int | _Keep = KEEP
+    admission: Admission | _Keep = KEEP
+    unattended: Unattended | _Keep = KEEP
+
+    def given(self) -> list[str]:
+        """The names of the fields that were set, sorted (for the audit log)."""
+        return sorted(n for n in self.__slots__ if n != "id" and getattr(self, n) is not KEEP)

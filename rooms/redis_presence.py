@@ -13,179 +13,9 @@ import redis.asyncio as aioredis
 from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
-from rooms.redis_store import guarded, key, text, texts
+from rooms.redis_common import guarded, key, script, text, texts
 
 log = logging.getLogger(__name__)
-
-# Shared by every script: a socket is "pid|member_id"; it counts only while its process's
-# heartbeat key exists. ARGV[1] is always the heartbeat key prefix.
-_LIB = """
-local hb = ARGV[1]
-local alive_cache = {}
-local function alive(pid)
-  local a = alive_cache[pid]
-  if a == nil then
-    a = redis.call('EXISTS', hb .. pid) == 1
-    alive_cache[pid] = a
-  end
-  return a
-end
-local function split(v)
-  local bar = string.find(v, '|', 1, true)
-  return string.sub(v, 1, bar - 1), string.sub(v, bar + 1)
-end
-local function live_members(sockets)
-  local live = {}
-  local flat = redis.call('HGETALL', sockets)
-  for i = 1, #flat, 2 do
-    local pid, mid = split(flat[i + 1])
-    if alive(pid) then live[mid] = true end
-  end
-  return live
-end
-"""
-
-# Capacity is checked and the socket added in one step, so concurrent joins on any number of
-# processes never overfill a room. Only new peers count against it.
-_JOIN = (
-    _LIB
-    + """
-local sid, mid, pid, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local sealed, capacity, room = ARGV[6], ARGV[7], ARGV[8]
-local live = live_members(KEYS[1])
-local first = not live[mid]
-if first then
-  if capacity ~= '' and role == '0' then
-    local peers = 0
-    for m in pairs(live) do
-      local info = redis.call('HGET', KEYS[2], m)
-      if info and string.sub(info, 1, 2) == '0|' then peers = peers + 1 end
-    end
-    if peers >= tonumber(capacity) then return -1 end
-  end
-  local t = redis.call('TIME')
-  local joined = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('HSET', KEYS[2], mid, role .. '|' .. joined .. '|' .. sealed)
-end
-redis.call('HSET', KEYS[1], sid, pid .. '|' .. mid)
-redis.call('SADD', KEYS[3], room)
-if first then return 1 end
-return 0
-"""
-)
-
-_LIVE = (
-    _LIB
-    + """
-local live = live_members(KEYS[1])
-local out = {}
-for m in pairs(live) do
-  out[#out + 1] = m
-  out[#out + 1] = redis.call('HGET', KEYS[2], m) or ''
-end
-if ARGV[2] == 'count' then return #out / 2 end
-return out
-"""
-)
-
-_SIDS = (
-    _LIB
-    + """
-local out = {}
-local flat = redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do
-  local pid, mid = split(flat[i + 1])
-  if mid == ARGV[2] and alive(pid) then out[#out + 1] = flat[i] end
-end
-return out
-"""
-)
-
-# The last live socket gone: the member's sockets on dead processes go too, so a later reap()
-# does not report the same member as leaving a second time.
-_LEAVE = (
-    _LIB
-    + """
-local v = redis.call('HGET', KEYS[1], ARGV[2])
-if not v then return 0 end
-local _, m = split(v)
-if m ~= ARGV[3] then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[2])
-local stale = {}
-local flat = redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do
-  local pid, mid = split(flat[i + 1])
-  if mid == ARGV[3] then
-    if alive(pid) then return 0 end
-    stale[#stale + 1] = flat[i]
-  end
-end
-if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
-redis.call('HDEL', KEYS[2], ARGV[3])
-return 1
-"""
-)
-
-_REMOVE_MEMBER = (
-    _LIB
-    + """
-local out = {}
-local flat = redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do
-  local _, mid = split(flat[i + 1])
-  if mid == ARGV[2] then out[#out + 1] = flat[i] end
-end
-if #out > 0 then redis.call('HDEL', KEYS[1], unpack(out)) end
-redis.call('HDEL', KEYS[2], ARGV[2])
-return out
-"""
-)
-
-# One dead process at a time, atomically, so two survivors reaping at once report each
-# member once. ARGV: hb prefix, dead pid, room key prefix, ':sockets', ':members'.
-_REAP = (
-    _LIB
-    + """
-local dead = ARGV[2]
-if alive(dead) then return {} end
-local out = {}
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local sk, mk = ARGV[3] .. room .. ARGV[4], ARGV[3] .. room .. ARGV[5]
-  local flat = redis.call('HGETALL', sk)
-  local gone, affected, rest = {}, {}, {}
-  for i = 1, #flat, 2 do
-    local pid, mid = split(flat[i + 1])
-    if pid == dead then
-      gone[#gone + 1] = flat[i]
-      affected[mid] = true
-    else
-      rest[#rest + 1] = {flat[i], pid, mid}
-    end
-  end
-  if #gone > 0 then
-    redis.call('HDEL', sk, unpack(gone))
-    for m in pairs(affected) do
-      local online, stale = false, {}
-      for _, s in ipairs(rest) do
-        if s[3] == m then
-          if alive(s[2]) then online = true else stale[#stale + 1] = s[1] end
-        end
-      end
-      if not online then
-        if #stale > 0 then redis.call('HDEL', sk, unpack(stale)) end
-        redis.call('HDEL', mk, m)
-        out[#out + 1] = room
-        out[#out + 1] = m
-      end
-    end
-  end
-end
-redis.call('DEL', KEYS[2])
-redis.call('SREM', KEYS[1], dead)
-return out
-"""
-)
-
 
 UNREADABLE = "Someone"  # a pseudonym sealed under a secret key this process does not have yet
 
@@ -218,12 +48,13 @@ class RedisPresence:
         self.ttl_ms = ttl_ms
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
-        self._join = client.register_script(_JOIN)
-        self._live = client.register_script(_LIVE)
-        self._sids = client.register_script(_SIDS)
-        self._leave = client.register_script(_LEAVE)
-        self._remove = client.register_script(_REMOVE_MEMBER)
-        self._reap = client.register_script(_REAP)
+        # rooms/lua/presence_*.lua, each behind the shared presence_lib.lua.
+        self._join = script(client, "rooms", "presence_lib", "presence_join")
+        self._live = script(client, "rooms", "presence_lib", "presence_live")
+        self._sids = script(client, "rooms", "presence_lib", "presence_sids")
+        self._leave = script(client, "rooms", "presence_lib", "presence_leave")
+        self._remove = script(client, "rooms", "presence_lib", "presence_remove_member")
+        self._reap = script(client, "rooms", "presence_lib", "presence_reap")
 
     def _seal(self, room_id: str, member: Member) -> bytes:
         return seal(self.seal_keys[0], member.pseudonym.encode(), _aad(room_id, member.id))

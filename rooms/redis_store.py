@@ -3,182 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-import redis.exceptions as rex
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
-from rooms.errors import Conflict, Unavailable
-from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-# Errors that mean "Redis cannot answer now", as opposed to a bug in a command.
-_DOWN = (rex.ConnectionError, rex.TimeoutError, rex.BusyLoadingError, rex.ReadOnlyError, TimeoutError)
-
-
-def key(*parts: str) -> str:
-    """The one place key names are made: ``hearth:part:part``."""
-    return "hearth:" + ":".join(parts)
-
-
-def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Turn Redis being down or loading into Unavailable, so no caller sees a redis exception."""
-
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await fn(*args, **kwargs)
-        except _DOWN as exc:
-            raise Unavailable("The shared store (Redis) is unavailable; retry later.") from exc
-
-    return wrapper
-
-
-def connect(url: str) -> aioredis.Redis:
-    """A pooled client for binary values that reconnects by itself after Redis comes back."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_timeout=2,
-        socket_connect_timeout=2,
-        health_check_interval=15,
-        # One immediate retry on a broken connection: a pooled connection that died with a
-        # restarted server is replaced without the caller noticing. Timeouts are not retried,
-        # so a hung server costs one socket timeout, not several.
-        retry=Retry(NoBackoff(), 1, supported_errors=(rex.ConnectionError,)),
-        decode_responses=False,
-    )
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def texts(values: Any) -> list[str]:
-    """Members of a set or zset reply as strings (redis-py types these replies loosely)."""
-    return [text(v) for v in values]
-
-
-def score(value: bytes | str | float) -> int:
-    return int(float(value))
-
-
-# Lua is used wherever a read decides a write, so two processes cannot interleave.
-_CREATE_IF_ABSENT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-return 1
-"""
-
-_HSET_IF_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
-"""
-
-# Newest first, skipping expired and vanished messages; a scan, because expires_at is not
-# monotonic in ts (a room's lifetime may have been shortened).
-_LIVE_NEWEST_FIRST = """
-local prefix, now, limit, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local skip = {}
-for i = 5, #ARGV do skip[ARGV[i]] = true end
-local out, offset = {}, 0
-local batch = math.max(limit, 64)
-while #out < limit do
-  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'LIMIT', offset, batch)
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    if not skip[id] then
-      local f = redis.call('HMGET', prefix .. id, 'ts', 'expires_at', 'epoch', 'blob')
-      if f[2] and tonumber(f[2]) > now then
-        out[#out + 1] = {id, f[1], f[2], f[3], f[4]}
-        if #out >= limit then break end
-      end
-    end
-  end
-  offset = offset + #ids
-end
-return out
-"""
-
-_DELETE_ROOM = """
-local prefix = ARGV[2]
-local ids = redis.call('ZRANGE', KEYS[3], 0, -1)
-for i = 1, #ids, 500 do
-  local batch = {}
-  for j = i, math.min(i + 499, #ids) do batch[#batch + 1] = prefix .. ids[j] end
-  redis.call('DEL', unpack(batch))
-end
-local existed = redis.call('DEL', KEYS[1])
-redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('SREM', KEYS[9], ARGV[1])
-return existed
-"""
-
-_PUT_KEY = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-  redis.call('SADD', KEYS[3], ARGV[4])
-  return {ARGV[2], ARGV[3]}
-end
-return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('ZSCORE', KEYS[2], ARGV[1])}
-"""
-
-_EXTEND_KEY = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
-return 1
-"""
-
-_REPLACE_WRAPPED = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-"""
-
-# One room per call: expired messages, keys past destroy_after (the crypto-shredding) and
-# stale slow-mode slots; the room leaves the purge index once nothing in it can expire.
-_PURGE_ROOM = """
-local now, prefix = ARGV[1], ARGV[2]
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
-for i = 1, #ids, 500 do
-  local batch, names = {}, {}
-  for j = i, math.min(i + 499, #ids) do
-    batch[#batch + 1] = ids[j]
-    names[#names + 1] = prefix .. ids[j]
-  end
-  redis.call('DEL', unpack(names))
-  redis.call('ZREM', KEYS[1], unpack(batch))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local epochs = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
-for i = 1, #epochs, 500 do
-  redis.call('HDEL', KEYS[3], unpack(epochs, i, math.min(i + 499, #epochs)))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HLEN', KEYS[3]) == 0
-    and redis.call('ZCARD', KEYS[5]) == 0 then
-  redis.call('SREM', KEYS[6], ARGV[3])
-end
-return {#ids, #epochs}
-"""
-
-_TAKE_SLOW_MODE = """
-local next_ms = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local now = tonumber(ARGV[2])
-if next_ms and tonumber(next_ms) > now then return tonumber(next_ms) - now end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[4])
-return 0
-"""
+from rooms.errors import Conflict
+from rooms.models import Admission, MemberRecord, Role, Room, RoomKey, SealedMessage, Unattended
+from rooms.redis_common import guarded, key, score, script, text, texts
 
 
 def _room_fields(room: Room) -> list[str | int]:
@@ -195,6 +28,16 @@ def _room_fields(room: Room) -> list[str | int]:
         int(room.locked),
         "capacity",
         "" if room.capacity is None else room.capacity,
+        "guidelines",
+        room.guidelines,
+        "guidelines_version",
+        room.guidelines_version,
+        "min_identity_age_s",
+        room.min_identity_age_s,
+        "admission",
+        room.admission.value,
+        "unattended",
+        room.unattended.value,
     ]
 
 
@@ -209,26 +52,33 @@ def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
         locked=f["locked"] == "1",
         capacity=None if f["capacity"] == "" else int(f["capacity"]),
         created_at=int(f["created_at"]),
+        # Version 1.1 fields: rooms written before them read as the defaults.
+        guidelines=f.get("guidelines", ""),
+        guidelines_version=int(f.get("guidelines_version", "0")),
+        min_identity_age_s=int(f.get("min_identity_age_s", "0")),
+        admission=Admission(f.get("admission", "open")),
+        unattended=Unattended(f.get("unattended", "open")),
     )
 
 
 class RedisRoomStore:
-    """Rooms in Redis; see docs for the key layout. Every key is made by ``key()``."""
+    """Rooms in Redis; the key layout is in docs/ARCHITECTURE.md. Every key is made by ``key()``."""
 
     LIVE = key("purge-rooms")  # rooms holding anything that expires: what purge() visits
     ROOMS = key("rooms")  # zset: room id by created_at
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
-        self._create = client.register_script(_CREATE_IF_ABSENT)
-        self._update = client.register_script(_HSET_IF_EXISTS)
-        self._live = client.register_script(_LIVE_NEWEST_FIRST)
-        self._delete_room = client.register_script(_DELETE_ROOM)
-        self._put_key = client.register_script(_PUT_KEY)
-        self._extend_key = client.register_script(_EXTEND_KEY)
-        self._replace_wrapped = client.register_script(_REPLACE_WRAPPED)
-        self._purge_room = client.register_script(_PURGE_ROOM)
-        self._take_slow = client.register_script(_TAKE_SLOW_MODE)
+        # Lua (rooms/lua/) wherever a read decides a write, so two processes cannot interleave.
+        self._create = script(client, "rooms", "create_room")
+        self._update = script(client, "rooms", "hset_if_exists")
+        self._live = script(client, "rooms", "live_newest_first")
+        self._delete_room = script(client, "rooms", "delete_room")
+        self._put_key = script(client, "rooms", "put_key")
+        self._extend_key = script(client, "rooms", "extend_key")
+        self._replace_wrapped = script(client, "rooms", "replace_wrapped")
+        self._purge_room = script(client, "rooms", "purge_room")
+        self._take_slow = script(client, "rooms", "take_slow_mode")
 
     @staticmethod
     def _k(room_id: str, *parts: str) -> str:
@@ -458,6 +308,3 @@ class RedisRoomStore:
     @guarded
     async def set_meta(self, name: str, value: bytes) -> None:
         await self.r.set(key("meta", name), value)
-
-    async def aclose(self) -> None:
-        """The shared client is closed by its owner (server.redis_backend)."""

@@ -12,10 +12,10 @@ from rooms.clock import Clock
 from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
-from rooms.models import Identity, Member, MemberRecord, Message, Room
+from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings
 from rooms.presence import Presence
 from rooms.store import RoomStore
-from rooms.text import clean_text
+from rooms.text import MAX_GUIDELINES, clean_text
 from rooms.vault import MessageVault
 
 HISTORY_LIMIT = 200
@@ -24,7 +24,8 @@ MIN_TTL_S, MAX_TTL_S = 60, 2_592_000
 MAX_SLOW_MODE_S = 3600
 MAX_CAPACITY = 100_000
 ROOM_CACHE_MS = 5000  # a safety net only: changes are announced to every process at once
-ROOM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+MAX_IDENTITY_AGE_S = 604_800
+MAX_NAME, MAX_TOPIC = 80, 500
 
 
 class Guards(Protocol):
@@ -32,16 +33,38 @@ class Guards(Protocol):
 
     async def check_join(self, room: Room, member_id: str) -> None: ...
     async def check_send(self, room: Room, member_id: str) -> None: ...
+    async def current_mute(self, room_id: str, member_id: str) -> MuteState | None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class JoinResult:
     room: Room
-    members_online: int
     you: Member
     members: list[Member]
     history: list[Message]
-    first_socket: bool
+    announce: bool  # tell the room: this member's first socket here, and not a repeated join
+    mute: MuteState | None
+
+    @property
+    def members_online(self) -> int:
+        return len(self.members)
+
+    @property
+    def attended(self) -> bool:
+        return attended(self.members)
+
+
+def attended(members: list[Member]) -> bool:
+    """A room is attended while at least one staff member is online in it."""
+    return any(m.role.is_staff for m in members)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomStatus:
+    """What presence says of a room right now."""
+
+    online: int
+    attended: bool
 
 
 def slugify(name: str) -> str:
@@ -52,42 +75,30 @@ def slugify(name: str) -> str:
     return slug
 
 
-def _int_field(data: dict[str, object], name: str, low: int, high: int) -> int:
-    value = data[name]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{name} must be a whole number.", field=name)
-    if not low <= value <= high:
-        raise Invalid(f"{name} must be from {low} to {high}.", field=name)
-    return value
+def _text_or_empty(value: str | None, field: str, max_len: int) -> str:
+    return "" if not value else clean_text(value, field=field, max_len=max_len)
 
 
-def room_settings(data: dict[str, object], *, creating: bool) -> dict[str, object]:
-    """Validate the settable fields of a room; unknown keys are refused by name."""
-    allowed = {"name", "topic", "message_ttl_s", "slow_mode_s", "capacity", "locked"} | ({"id"} if creating else set())
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
-    out: dict[str, object] = {}
-    if "name" in data or creating:
-        out["name"] = clean_text(data.get("name"), field="name", max_len=80)
-    if "topic" in data:
-        out["topic"] = "" if data["topic"] in (None, "") else clean_text(data["topic"], field="topic", max_len=500)
-    if "message_ttl_s" in data:
-        out["message_ttl_s"] = _int_field(data, "message_ttl_s", MIN_TTL_S, MAX_TTL_S)
-    if "slow_mode_s" in data:
-        out["slow_mode_s"] = _int_field(data, "slow_mode_s", 0, MAX_SLOW_MODE_S)
-    if "capacity" in data:
-        out["capacity"] = None if data["capacity"] is None else _int_field(data, "capacity", 1, MAX_CAPACITY)
-    if "locked" in data:
-        if not isinstance(data["locked"], bool):
-            raise Invalid("locked must be true or false.", field="locked")
-        out["locked"] = data["locked"]
-    if creating and data.get("id") is not None:
-        room_id = data["id"]
-        if not isinstance(room_id, str) or not ROOM_ID.match(room_id):
-            raise Invalid("id must match ^[a-z0-9][a-z0-9-]{1,39}$.", field="id")
-        out["id"] = room_id
-    return out
+def apply_settings(room: Room, settings: RoomSettings) -> Room:
+    """A room with the given settings applied; text is normalised here, ranges were checked at the edge.
+
+    ``guidelines_version`` grows by one whenever the guidelines change.
+    """
+    changes: dict[str, object] = {}
+    if settings.name is not KEEP:
+        changes["name"] = clean_text(settings.name, field="name", max_len=MAX_NAME)
+    if settings.topic is not KEEP:
+        changes["topic"] = _text_or_empty(settings.topic, "topic", MAX_TOPIC)
+    for name in ("message_ttl_s", "slow_mode_s", "capacity", "locked", "min_identity_age_s", "admission", "unattended"):
+        value = getattr(settings, name)
+        if value is not KEEP:
+            changes[name] = value
+    if settings.guidelines is not KEEP:
+        guidelines = _text_or_empty(settings.guidelines, "guidelines", MAX_GUIDELINES)
+        if guidelines != room.guidelines:
+            changes["guidelines"] = guidelines
+            changes["guidelines_version"] = room.guidelines_version + 1
+    return replace(room, **changes)  # type: ignore[arg-type]
 
 
 class RoomService:
@@ -117,9 +128,7 @@ class RoomService:
 
     # rooms ---------------------------------------------------------------
 
-    async def get_room(self, room_id: object) -> Room:
-        if not isinstance(room_id, str) or not room_id:
-            raise Invalid("room must be a room id.", field="room")
+    async def get_room(self, room_id: str) -> Room:
         now = self.clock.now_ms()
         cached = self._room_cache.get(room_id)
         if cached is not None and cached[1] > now:
@@ -135,26 +144,30 @@ class RoomService:
         """Another process changed or deleted this room: read it afresh next time."""
         self._room_cache.pop(room_id, None)
 
-    async def online_count(self, room_id: str) -> int:
-        return (await self.presence.counts([room_id]))[room_id]
+    async def room_exists(self, room_id: str) -> bool:
+        return await self.store.get_room(room_id) is not None
 
-    async def list_rooms(self) -> list[tuple[Room, int]]:
+    async def status(self, room_id: str) -> RoomStatus:
+        members = await self.presence.members(room_id)
+        return RoomStatus(len(members), attended(members))
+
+    async def list_rooms(self) -> list[tuple[Room, RoomStatus]]:
         rooms = await self.store.list_rooms()
-        counts = await self.presence.counts([r.id for r in rooms])
-        return [(r, counts[r.id]) for r in rooms]
+        return [(r, await self.status(r.id)) for r in rooms]
 
-    async def create_room(self, data: dict[str, object]) -> Room:
-        fields = room_settings(data, creating=True)
-        room_id = str(fields.pop("id", None) or slugify(str(fields["name"])))
-        fields.pop("locked", None)  # a new room starts unlocked
-        room = Room(id=room_id, created_at=self.clock.now_ms(), **fields)  # type: ignore[arg-type]
+    async def create_room(self, settings: RoomSettings) -> Room:
+        if settings.name is KEEP:
+            raise Invalid("name is required.", field="name")
+        # A new room starts unlocked; its guidelines, if any, are version 1.
+        draft = apply_settings(Room(id="", name=""), replace(settings, locked=KEEP))
+        room_id = settings.id or slugify(draft.name)
+        room = replace(draft, id=room_id, created_at=self.clock.now_ms())
         await self.store.create_room(room)
         return room
 
-    async def update_room(self, room_id: str, data: dict[str, object]) -> Room:
+    async def update_room(self, room_id: str, settings: RoomSettings) -> Room:
         room = await self.get_room(room_id)
-        fields = room_settings(data, creating=False)
-        updated = replace(room, **fields)  # type: ignore[arg-type]
+        updated = apply_settings(room, settings)
         await self.store.update_room(updated)
         self.forget_room(room_id)
         return updated
@@ -172,7 +185,8 @@ class RoomService:
     def member_for(self, identity: Identity, room_id: str) -> Member:
         return Member(self.member_ids.member_id(room_id, identity.id), identity.pseudonym, identity.role)
 
-    async def join(self, identity: Identity, room_id: object, sid: str) -> JoinResult:
+    async def join(self, identity: Identity, room_id: str, sid: str, *, rejoin: bool = False) -> JoinResult:
+        """Join a room on socket ``sid``; ``rejoin`` when this socket is already in it (no announcement)."""
         room = await self.get_room(room_id)
         you = self.member_for(identity, room.id)
         if not identity.is_staff:
@@ -186,7 +200,8 @@ class RoomService:
             )
         members = await self.presence.members(room.id)
         history = await self.history(room.id)
-        return JoinResult(room, len(members), you, members, history, first)
+        mute = await self.guards.current_mute(room.id, you.id)
+        return JoinResult(room, you, members, history, first and not rejoin, mute)
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         return await self.presence.leave(room_id, member_id, sid)
@@ -198,19 +213,27 @@ class RoomService:
 
     # messages ------------------------------------------------------------
 
-    async def send(self, identity: Identity, room: Room, text: object, client_id: object) -> Message:
+    async def send(self, identity: Identity, room: Room, text: str, client_id: str | None) -> Message:
         clean = clean_text(text)
-        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
-            raise Invalid("client_id must be a string of at most 64 characters.", field="client_id")
         author = self.member_for(identity, room.id)
         bucket = (room.id, author.id)
+        limited = not identity.is_staff
+        # The token is taken before the first await, so concurrent sends of one member (from
+        # many sockets) cannot all pass on the same token; a send refused later gives it back.
+        if limited and (wait := self.limiter.take(bucket)):
+            raise RateLimited(wait)
+        try:
+            return await self._send(identity, room, author, clean, client_id)
+        except BaseException:
+            if limited:
+                self.limiter.refund(bucket)
+            raise
+
+    async def _send(self, identity: Identity, room: Room, author: Member, clean: str, client_id: str | None) -> Message:
         if not identity.is_staff:
             await self.guards.check_send(room, author.id)
             if room.locked:
                 raise RoomLocked()
-            wait = self.limiter.check(bucket)
-            if wait:
-                raise RateLimited(wait)
         now = self.clock.now_ms()
         if not identity.is_staff and room.slow_mode_s > 0:
             wait = await self.store.take_slow_mode(room.id, author.id, now_ms=now, window_ms=room.slow_mode_s * 1000)
@@ -226,8 +249,6 @@ class RoomService:
             client_id=client_id,
         )
         await self.store.add_message(await self.vault.seal(msg))
-        if not identity.is_staff:
-            self.limiter.spend(bucket)
         return msg
 
     def _next_id(self, now: int) -> str:
@@ -236,9 +257,7 @@ class RoomService:
         self._seq_ms = now
         return f"{now:011x}{self._seq:04x}{secrets.token_hex(4)}"
 
-    async def find_message(self, room_id: str, message_id: object) -> Message:
-        if not isinstance(message_id, str) or not message_id or len(message_id) > 64:
-            raise Invalid("message_id must be a message id.", field="message_id")
+    async def find_message(self, room_id: str, message_id: str) -> Message:
         sealed = await self.store.get_message(room_id, message_id, now_ms=self.clock.now_ms())
         msg = None if sealed is None else await self.vault.open(sealed)
         if msg is None:
@@ -256,9 +275,7 @@ class RoomService:
     async def delete_message(self, room_id: str, message_id: str) -> bool:
         return await self.store.delete_message(room_id, message_id)
 
-    async def member_record(self, room_id: str, member_id: object) -> MemberRecord:
-        if not isinstance(member_id, str) or not member_id or len(member_id) > 64:
-            raise Invalid("member must be a member id.", field="member")
+    async def member_record(self, room_id: str, member_id: str) -> MemberRecord:
         record = await self.store.get_member(room_id, member_id)
         if record is None:
             raise NotFound("No such member in this room.")

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from rooms.errors import Conflict
-from rooms.models import MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.models import Admission, MemberRecord, Role, Room, RoomKey, SealedMessage, Unattended
 from rooms.sqlite_db import SqliteDatabase
 
 SCHEMA = """
@@ -34,12 +34,23 @@ CREATE TABLE IF NOT EXISTS slow_mode (
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
-_ROOM_COLS = "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at"
+# Version 1.1 room columns, added to databases created before them (name, SQL definition).
+_ROOM_COLUMNS_1_1 = (
+    ("guidelines", "TEXT NOT NULL DEFAULT ''"),
+    ("guidelines_version", "INTEGER NOT NULL DEFAULT 0"),
+    ("min_identity_age_s", "INTEGER NOT NULL DEFAULT 0"),
+    ("admission", "TEXT NOT NULL DEFAULT 'open'"),
+    ("unattended", "TEXT NOT NULL DEFAULT 'open'"),
+)
+_ROOM_COLS = (
+    "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at, "
+    "guidelines, guidelines_version, min_identity_age_s, admission, unattended"
+)
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
 
 
 def _room(row: tuple[Any, ...]) -> Room:
-    id_, name, topic, ttl, slow, locked, capacity, created = row
+    id_, name, topic, ttl, slow, locked, capacity, created, guidelines, version, min_age, admission, unattended = row
     return Room(
         id=str(id_),
         name=str(name),
@@ -49,7 +60,19 @@ def _room(row: tuple[Any, ...]) -> Room:
         locked=bool(locked),
         created_at=int(created),
         capacity=None if capacity is None else int(capacity),
+        guidelines=str(guidelines),
+        guidelines_version=int(version),
+        min_identity_age_s=int(min_age),
+        admission=Admission(admission),
+        unattended=Unattended(unattended),
     )
+
+
+def _add_missing_room_columns(c: sqlite3.Connection) -> None:
+    have = {row[1] for row in c.execute("PRAGMA table_info(rooms)").fetchall()}
+    for name, definition in _ROOM_COLUMNS_1_1:
+        if name not in have:
+            c.execute(f"ALTER TABLE rooms ADD COLUMN {name} {definition}")
 
 
 def _msg(row: tuple[Any, ...]) -> SealedMessage:
@@ -70,6 +93,7 @@ class SqliteRoomStore:
 
     async def open(self) -> None:
         await self.db.ensure_schema(SCHEMA)
+        await self.db.run(_add_missing_room_columns)
 
     async def ping(self) -> None:
         await self.db.run(lambda c: c.execute("SELECT 1").fetchone())
@@ -78,7 +102,7 @@ class SqliteRoomStore:
         def op(c: sqlite3.Connection) -> None:
             try:
                 c.execute(
-                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?)",  # noqa: S608
+                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
                     (
                         room.id,
                         room.name,
@@ -88,6 +112,11 @@ class SqliteRoomStore:
                         int(room.locked),
                         room.capacity,
                         room.created_at,
+                        room.guidelines,
+                        room.guidelines_version,
+                        room.min_identity_age_s,
+                        room.admission.value,
+                        room.unattended.value,
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -110,8 +139,22 @@ class SqliteRoomStore:
     async def update_room(self, room: Room) -> None:
         await self.db.run(
             lambda c: c.execute(
-                "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=? WHERE id=?",
-                (room.name, room.topic, room.message_ttl_s, room.slow_mode_s, int(room.locked), room.capacity, room.id),
+                "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=?, "
+                "guidelines=?, guidelines_version=?, min_identity_age_s=?, admission=?, unattended=? WHERE id=?",
+                (
+                    room.name,
+                    room.topic,
+                    room.message_ttl_s,
+                    room.slow_mode_s,
+                    int(room.locked),
+                    room.capacity,
+                    room.guidelines,
+                    room.guidelines_version,
+                    room.min_identity_age_s,
+                    room.admission.value,
+                    room.unattended.value,
+                    room.id,
+                ),
             )
         )
 
@@ -270,6 +313,3 @@ class SqliteRoomStore:
 
     async def set_meta(self, name: str, value: bytes) -> None:
         await self.db.run(lambda c: c.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?,?)", (name, value)))
-
-    async def aclose(self) -> None:
-        """The shared database is closed by its owner."""

@@ -24,6 +24,38 @@ def key_context(room: str, epoch: int) -> str:
     return f"room:{room}:epoch:{epoch}"
 
 
+INSTANCE_KEYS = ("member_ids",)  # random keys of this deployment, kept wrapped in the store's meta
+
+
+def instance_key_context(name: str) -> str:
+    return f"meta:{name}"
+
+
+async def instance_key(store: RoomStore, keyring: Keyring, name: str) -> bytes:
+    """A random key kept in the store, wrapped, so it survives key rotation unchanged."""
+    context = instance_key_context(name)
+    wrapped = await store.get_meta(name)
+    if wrapped is None:
+        wrapped = await store.put_meta_if_absent(name, keyring.wrap(keyring.new_data_key(), context=context))
+    return keyring.unwrap(wrapped, context=context)
+
+
+async def rewrap_room_keys(store: RoomStore, keyring: Keyring) -> int:
+    """Re-wrap every room data key and instance key under the newest secret; the number of room keys."""
+    count = 0
+    for key in await store.all_keys():
+        if keyring.needs_rewrap(key.wrapped):
+            await store.replace_wrapped(
+                key.room, key.epoch, keyring.rewrap(key.wrapped, context=key_context(key.room, key.epoch))
+            )
+            count += 1
+    for name in INSTANCE_KEYS:
+        wrapped = await store.get_meta(name)
+        if wrapped is not None and keyring.needs_rewrap(wrapped):
+            await store.set_meta(name, keyring.rewrap(wrapped, context=instance_key_context(name)))
+    return count
+
+
 class MessageVault:
     """Seals and opens messages; keeps unwrapped data keys in memory until they are destroyed."""
 

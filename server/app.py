@@ -11,16 +11,21 @@ import orjson
 import socketio
 from aiohttp import web
 
+from moderation import housekeeping
 from moderation.staff import ensure_admin
 from rooms.clock import Clock, SystemClock
 from rooms.errors import HearthError
-from server import metrics
+from server import events, lifecycle, metrics
 from server.broadcast import DirectManager, DirectRedisManager, install_transport_tweaks
 from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config
-from server.http_api import SERVICES, SOCKETS, add_routes, cors_middleware, errors_middleware, security_headers
+from server.connections import Connections
+from server.control import Control
+from server.events import HearthSocketServer
+from server.http_api import REALTIME, SERVICES, add_routes, cors_middleware, errors_middleware, security_headers
+from server.notify import Notifier
+from server.realtime import Realtime
 from server.services import open_services
-from server.sio import HearthSocketServer, SocketHandlers
 
 log = logging.getLogger(__name__)
 CONFIG = web.AppKey("config", Config)
@@ -80,10 +85,12 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         svc = await open_services(config, clock)
         app[SERVICES] = svc
         bus: Bus = LocalBus() if config.redis_url is None else RedisBus(config.redis_url)
-        handlers = SocketHandlers(sio, svc, bus)
-        handlers.register()
-        await bus.start(handlers.on_control)
-        app[SOCKETS] = handlers
+        conns = Connections(sio)
+        rt = Realtime(svc, conns, Notifier(sio), Control(bus, svc.rooms, conns))
+        lifecycle.register(sio, rt)
+        events.register(sio, rt)
+        await bus.start(rt.control.on_message)
+        app[REALTIME] = rt
         if config.admin_password is not None:
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
@@ -95,7 +102,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(_every(stop, config.purge_interval_s, "purge", lambda: purge_once(app))),
-            asyncio.create_task(_every(stop, config.presence_reap_s, "reap", app[SOCKETS].reap_presence)),
+            asyncio.create_task(
+                _every(stop, config.presence_reap_s, "reap", lambda: lifecycle.reap_presence(app[REALTIME]))
+            ),
         ]
         yield
         stop.set()
@@ -106,8 +115,8 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
                 await task
 
     async def on_shutdown(app: web.Application) -> None:
-        if SOCKETS in app:
-            await app[SOCKETS].shutdown()
+        if REALTIME in app:
+            await lifecycle.shutdown(app[REALTIME])
 
     app.cleanup_ctx.append(services_ctx)
     app.cleanup_ctx.append(background_ctx)
@@ -117,15 +126,16 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
 
 async def purge_once(app: web.Application) -> None:
     svc = app[SERVICES]
-    messages, keys = await svc.rooms.purge()
-    flags = await svc.mod_store.purge_flags(now_ms=svc.clock.now_ms())
+    purged = await housekeeping.purge(svc.mod)
     svc.login_limiter.prune()
     svc.ip_limiter.prune()
-    metrics.ROOMS.set(len(await svc.room_store.list_rooms()))
-    metrics.PURGED.inc(messages)
-    metrics.KEYS_DESTROYED.inc(keys)
-    if messages or keys or flags:
-        log.info("event=purge messages=%d keys=%d flag_snapshots=%d", messages, keys, flags)
+    metrics.ROOMS.set(purged.rooms)
+    metrics.PURGED.inc(purged.messages)
+    metrics.KEYS_DESTROYED.inc(purged.keys)
+    if purged.anything:
+        log.info(
+            "event=purge messages=%d keys=%d flag_snapshots=%d", purged.messages, purged.keys, purged.flag_snapshots
+        )
 
 
 async def _every(stop: asyncio.Event, interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:

@@ -97,13 +97,13 @@ async def _staff_add(config: Config, name: str, role: str, password: str) -> Non
 
 
 async def _keys_rotate(config: Config) -> tuple[int, int]:
+    from moderation.keys import rotate
     from rooms.clock import SystemClock
-    from server.keys_admin import rotate
     from server.services import open_services
 
     svc = await open_services(config, SystemClock())
     try:
-        return await rotate(svc)
+        return await rotate(svc.mod)
     finally:
         await svc.aclose()
 

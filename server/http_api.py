@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,19 +10,19 @@ from typing import Any
 from aiohttp import web
 
 from moderation import audit, review, room_admin, staff
-from rooms.errors import HearthError, Invalid, NotFound, RateLimited, Unauthorized
+from rooms.errors import HearthError, NotFound, RateLimited, Unauthorized
 from rooms.models import Identity
 from rooms.pseudonyms import random_pseudonym, validate_pseudonym
-from server import metrics, wire
+from server import metrics, payloads, wire
 from server.acks import internal_error
 from server.auth import bearer
 from server.ip_limits import client_address
+from server.realtime import Realtime
 from server.services import Services
-from server.sio import SocketHandlers
 
 log = logging.getLogger(__name__)
 SERVICES = web.AppKey("services", Services)
-SOCKETS = web.AppKey("sockets", SocketHandlers)
+REALTIME = web.AppKey("realtime", Realtime)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 CSP = (
     "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -35,7 +34,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def error_response(exc: HearthError) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(1, (int(exc.details["retry_after_ms"]) + 999) // 1000))  # type: ignore[call-overload]
+        headers["Retry-After"] = str(max(1, (exc.retry_after_ms + 999) // 1000))
     return web.json_response({"error": exc.to_wire()}, status=exc.status, headers=headers)
 
 
@@ -85,18 +84,6 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
-async def json_body(request: web.Request, *, optional: bool = False) -> Any:
-    raw = await request.read()
-    if not raw.strip():
-        if optional:
-            return {}
-        raise Invalid("A JSON body is required.")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("The body is not valid JSON.") from None
-
-
 def _address(request: web.Request) -> str:
     svc = request.app[SERVICES]
     return client_address(request.remote, request.headers.get("X-Forwarded-For"), svc.config.trusted_proxies)
@@ -109,34 +96,25 @@ async def identity(request: web.Request) -> Identity:
     return await request.app[SERVICES].auth.identify(token)
 
 
-def _identity_wire(ident: Identity) -> dict[str, Any]:
-    return {"id": ident.id, "pseudonym": ident.pseudonym, "role": ident.role.wire}
-
-
 # identity -----------------------------------------------------------------
 
 
 async def post_session(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     svc.ip_limiter.hit("session", _address(request))
-    body = await json_body(request, optional=True)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    raw = body.get("pseudonym")
-    pseudonym = random_pseudonym() if raw is None else validate_pseudonym(raw)
+    body = payloads.body(payloads.Session, await request.read(), optional=True)
+    pseudonym = random_pseudonym() if body.pseudonym is None else validate_pseudonym(body.pseudonym)
     token, ident = svc.auth.issue_peer(pseudonym)
-    return web.json_response({"token": token, "identity": _identity_wire(ident)}, status=201)
+    return web.json_response({"token": token, "identity": wire.identity(ident)}, status=201)
 
 
 async def post_login(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     svc.ip_limiter.hit("login", _address(request))
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    account = await staff.login(svc.mod, svc.login_limiter, body.get("name"), body.get("password"))
+    body = payloads.body(payloads.Login, await request.read())
+    account = await staff.login(svc.mod, svc.login_limiter, body.name, body.password)
     token, ident = svc.auth.issue_staff(account)
-    return web.json_response({"token": token, "identity": _identity_wire(ident)})
+    return web.json_response({"token": token, "identity": wire.identity(ident)})
 
 
 # rooms --------------------------------------------------------------------
@@ -145,30 +123,29 @@ async def post_login(request: web.Request) -> web.Response:
 async def get_rooms(request: web.Request) -> web.Response:
     await identity(request)
     rooms = await request.app[SERVICES].rooms.list_rooms()
-    return web.json_response({"rooms": [wire.room(r, n) for r, n in rooms]})
+    return web.json_response({"rooms": [wire.room_with_status(r, status) for r, status in rooms]})
 
 
 async def post_room(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
-    room = await room_admin.create_room(svc.mod, await identity(request), await json_body(request))
-    return web.json_response(wire.room(room, 0), status=201)
+    actor = await identity(request)
+    body = payloads.body(payloads.RoomCreate, await request.read())
+    room = await room_admin.create_room(svc.mod, actor, payloads.room_settings(body))
+    return web.json_response(wire.room(room, 0, False), status=201)
 
 
 async def patch_room(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
-    room = await room_admin.update_room(
-        svc.mod, await identity(request), request.match_info["room_id"], await json_body(request)
-    )
-    body = wire.room(room, await svc.rooms.online_count(room.id))
-    await request.app[SOCKETS].room_changed(room.id)
-    await request.app[SOCKETS].sio.emit("room:updated", body, room=wire.channel(room.id))
-    return web.json_response(body)
+    actor = await identity(request)
+    body = payloads.body(payloads.RoomBody, await request.read())
+    room = await room_admin.update_room(svc.mod, actor, request.match_info["room_id"], payloads.room_settings(body))
+    return web.json_response(await request.app[REALTIME].room_updated(room))
 
 
 async def delete_room(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     room = await room_admin.delete_room(svc.mod, await identity(request), request.match_info["room_id"])
-    await request.app[SOCKETS].close_room(room.id)
+    await request.app[REALTIME].room_deleted(room.id)
     return web.Response(status=204)
 
 
@@ -177,49 +154,50 @@ async def delete_room(request: web.Request) -> web.Response:
 
 async def get_flags(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
-    flags = await review.list_flags(svc.mod, await identity(request), request.query.get("status"))
+    actor = await identity(request)
+    flags = await review.list_flags(svc.mod, actor, payloads.flag_status(request.query.get("status")))
     return web.json_response({"flags": [wire.flag(f) for f in flags]})
 
 
 async def resolve_flag(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
-    sockets = request.app[SOCKETS]
-    body = await json_body(request)
-    result = await review.resolve(svc.mod, await identity(request), request.match_info["flag_id"], body)
-    room_id = result.flag.room
+    rt = request.app[REALTIME]
+    actor = await identity(request)
+    body = payloads.body(payloads.Resolve, await request.read())
+    result = await review.resolve(svc.mod, actor, request.match_info["flag_id"], body.action, body.note, body.ban_s)
     if result.deleted_message is not None:
-        await sockets.sio.emit(
-            "message:deleted", {"room": room_id, "message_id": result.deleted_message}, room=wire.channel(room_id)
-        )
-    if result.flag.resolution is not None and result.flag.resolution.action == "ban" and result.banned_until:
-        await sockets.kick(
-            room_id, result.flag.author_id, {"room": room_id, "reason": "banned", "banned_until": result.banned_until}
-        )
+        await rt.notify.message_deleted(result.flag.room, result.deleted_message)
+    if result.kick is not None:
+        await rt.kick(result.kick)
     return web.json_response(wire.flag(result.flag))
 
 
 async def get_audit(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
-    entries = await audit.read(svc.mod, await identity(request), request.query.get("room"), request.query.get("limit"))
+    actor = await identity(request)
+    limit = payloads.audit_limit(request.query.get("limit"), default=audit.DEFAULT_LIMIT, most=audit.MAX_LIMIT)
+    entries = await audit.read(svc.mod, actor, request.query.get("room"), limit)
     return web.json_response({"entries": [wire.audit_entry(e) for e in entries]})
 
 
 async def post_staff(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
-    account = await staff.add(svc.mod, await identity(request), await json_body(request))
-    return web.json_response({"name": account.name, "role": account.role.wire}, status=201)
+    actor = await identity(request)
+    body = payloads.body(payloads.StaffAdd, await request.read())
+    account = await staff.add(svc.mod, actor, body.name, body.role, body.password)
+    return web.json_response(wire.staff_account(account), status=201)
 
 
 async def get_staff(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     accounts = await staff.list_all(svc.mod, await identity(request))
-    return web.json_response({"staff": [{"name": a.name, "role": a.role.wire} for a in accounts]})
+    return web.json_response({"staff": [wire.staff_account(a) for a in accounts]})
 
 
 async def delete_staff(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     account = await staff.remove(svc.mod, await identity(request), request.match_info["name"])
-    await request.app[SOCKETS].disconnect_staff(account.id)
+    await request.app[REALTIME].control.staff_removed(account.id)
     return web.Response(status=204)
 
 

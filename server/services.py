@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from crypto.keys import generate_secret_key
 from crypto.sealing import Keyring
@@ -20,10 +19,11 @@ from rooms.member_ids import MemberIds
 from rooms.presence import Presence
 from rooms.service import RoomService
 from rooms.store import RoomStore
-from rooms.vault import MessageVault
+from rooms.vault import MessageVault, instance_key
 from server.auth import Auth
 from server.config import Config, ConfigError, Secret
 from server.ip_limits import IpLimiter
+from server.stores import Stores, open_stores
 
 log = logging.getLogger(__name__)
 SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
@@ -43,14 +43,13 @@ class Services:
     guards: ModerationGuards
     login_limiter: LoginLimiter
     ip_limiter: IpLimiter
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    stores: Stores
 
     async def ping(self) -> None:
         await self.room_store.ping()
 
     async def aclose(self) -> None:
-        for close in reversed(self.closers):
-            await close()
+        await self.stores.aclose()
 
 
 def resolve_secret(config: Config) -> Config:
@@ -73,44 +72,16 @@ def resolve_secret(config: Config) -> Config:
     return config.replace(secret=Secret(keys))
 
 
-async def _instance_key(store: RoomStore, keyring: Keyring, name: str) -> bytes:
-    """A random key kept in the store, wrapped, so it survives key rotation unchanged."""
-    context = f"meta:{name}"
-    wrapped = await store.get_meta(name)
-    if wrapped is None:
-        wrapped = await store.put_meta_if_absent(name, keyring.wrap(keyring.new_data_key(), context=context))
-    return keyring.unwrap(wrapped, context=context)
-
-
-async def open_stores(config: Config) -> tuple[RoomStore, ModStore, Presence, list[Callable[[], Awaitable[None]]]]:
-    if config.redis_url is None:
-        from moderation.sqlite_store import SqliteModStore
-        from rooms.presence import MemoryPresence
-        from rooms.sqlite_db import SqliteDatabase
-        from rooms.sqlite_store import SqliteRoomStore
-
-        db = SqliteDatabase(config.db_path)
-        await db.open()
-        room_store, mod_store = SqliteRoomStore(db), SqliteModStore(db)
-        await room_store.open()
-        await mod_store.open()
-        presence = MemoryPresence()
-        return room_store, mod_store, presence, [db.aclose, presence.aclose]
-    from server.redis_backend import open_redis_stores
-
-    return await open_redis_stores(config)
-
-
 async def open_services(config: Config, clock: Clock) -> Services:
     if config.secret is None:
         raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
     keyring = Keyring(config.secret.keys)
-    room_store, mod_store, presence, closers = await open_stores(config)
+    stores = await open_stores(config)
+    room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
-        member_ids = MemberIds(await _instance_key(room_store, keyring, "member_ids"))
+        member_ids = MemberIds(await instance_key(room_store, keyring, "member_ids"))
     except BaseException:
-        for close in reversed(closers):
-            await close()
+        await stores.aclose()
         raise
     guards = ModerationGuards(mod_store, clock)
     vault = MessageVault(keyring, room_store, clock, epoch_ms=config.key_epoch_s * 1000)
@@ -153,5 +124,5 @@ async def open_services(config: Config, clock: Clock) -> Services:
         guards=guards,
         login_limiter=LoginLimiter(clock),
         ip_limiter=ip_limiter,
-        closers=closers,
+        stores=stores,
     )

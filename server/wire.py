@@ -1,13 +1,13 @@
-"""JSON shapes of the wire objects (docs/PROTOCOL.md "Objects") and payload parsing."""
+"""JSON shapes of the wire objects and of every server -> client payload (docs/PROTOCOL.md "Objects")."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from moderation.flag import Flag
-from moderation.models import AuditEntry, Resolution
-from rooms.errors import Invalid
-from rooms.models import Member, Message, Room
+from moderation.models import AuditEntry, Resolution, StaffAccount
+from rooms.models import Identity, LeaveReason, Member, Message, Room
+from rooms.service import JoinResult, RoomStatus
 
 
 def channel(room_id: str) -> str:
@@ -23,7 +23,7 @@ def staff_channel(room_id: str) -> str:
 ADMINS = "admins"
 
 
-def room(r: Room, members: int) -> dict[str, Any]:
+def room(r: Room, online: int, attended: bool) -> dict[str, Any]:
     return {
         "id": r.id,
         "name": r.name,
@@ -32,8 +32,18 @@ def room(r: Room, members: int) -> dict[str, Any]:
         "slow_mode_s": r.slow_mode_s,
         "locked": r.locked,
         "capacity": r.capacity,
-        "members": members,
+        "members": online,
+        "guidelines": r.guidelines,
+        "guidelines_version": r.guidelines_version,
+        "min_identity_age_s": r.min_identity_age_s,
+        "admission": r.admission.value,
+        "unattended": r.unattended.value,
+        "attended": attended,
     }
+
+
+def room_with_status(r: Room, status: RoomStatus) -> dict[str, Any]:
+    return room(r, status.online, status.attended)
 
 
 def member(m: Member) -> dict[str, Any]:
@@ -53,7 +63,7 @@ def message(m: Message) -> dict[str, Any]:
 
 
 def resolution(r: Resolution | None) -> dict[str, Any] | None:
-    return None if r is None else {"action": r.action, "by": r.by, "at": r.at, "note": r.note}
+    return None if r is None else {"action": r.action.value, "by": r.by, "at": r.at, "note": r.note}
 
 
 def flag(f: Flag) -> dict[str, Any]:
@@ -66,7 +76,7 @@ def flag(f: Flag) -> dict[str, Any]:
         "reporter": f.reporter,
         "author": f.author_id,
         "created_at": f.created_at,
-        "status": f.status,
+        "status": f.status.value,
         "resolution": resolution(f.resolution),
     }
 
@@ -75,15 +85,57 @@ def audit_entry(e: AuditEntry) -> dict[str, Any]:
     return {"ts": e.ts, "actor": e.actor, "action": e.action, "room": e.room, "target": e.target, "reason": e.reason}
 
 
-def payload(data: object) -> dict[str, Any]:
-    """An event payload must be one JSON object."""
-    if not isinstance(data, dict):
-        raise Invalid("The payload must be a JSON object.")
-    return data
+def identity(ident: Identity) -> dict[str, Any]:
+    return {"id": ident.id, "pseudonym": ident.pseudonym, "role": ident.role.wire}
 
 
-def room_id(data: dict[str, Any]) -> str:
-    value = data.get("room")
-    if not isinstance(value, str) or not value or len(value) > 64:
-        raise Invalid("room must be a room id.", field="room")
-    return value
+def staff_account(a: StaffAccount) -> dict[str, Any]:
+    return {"name": a.name, "role": a.role.wire}
+
+
+# Acks whose shape is more than one field -----------------------------------------
+
+
+def join_ack(result: JoinResult) -> dict[str, Any]:
+    return {
+        "room": room(result.room, result.members_online, result.attended),
+        "mute": None if result.mute is None else {"until": result.mute.until},
+        "you": member(result.you),
+        "members": [member(m) for m in result.members],
+        "history": [message(m) for m in result.history],
+    }
+
+
+# Server -> client events: each payload is built here and nowhere else ---------------
+
+
+def member_joined(room_id: str, m: Member) -> dict[str, Any]:
+    return {"room": room_id, "member": member(m)}
+
+
+def member_left(room_id: str, member_id: str, reason: LeaveReason) -> dict[str, Any]:
+    return {"room": room_id, "member_id": member_id, "reason": reason.value}
+
+
+def member_muted(room_id: str, member_id: str, until: int | None, reason: str | None) -> dict[str, Any]:
+    return {"room": room_id, "member_id": member_id, "until": until, "reason": reason}
+
+
+def member_unmuted(room_id: str, member_id: str) -> dict[str, Any]:
+    return {"room": room_id, "member_id": member_id}
+
+
+def room_removed(room_id: str, reason: str, banned_until: int | None) -> dict[str, Any]:
+    return {"room": room_id, "reason": reason, "banned_until": banned_until}
+
+
+def message_deleted(room_id: str, message_id: str) -> dict[str, Any]:
+    return {"room": room_id, "message_id": message_id}
+
+
+def server_closing(retry_after_ms: int) -> dict[str, Any]:
+    return {
+        "code": "unavailable",
+        "message": "The server is restarting; reconnect shortly.",
+        "retry_after_ms": retry_after_ms,
+    }

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from moderation import mute as mute_cmd
 from moderation import remove as remove_cmd
+from moderation.models import FlagStatus, ResolutionAction
 from rooms.clock import ManualClock
 from rooms.errors import Banned, Forbidden, Muted, NotFound, RateLimited
+from rooms.models import RoomSettings
 from server.services import Services
 from tests.domain.conftest import ADMIN, FAC, OTHER, PEER
 
 
-async def _room(svc: Services, **fields: object) -> None:
-    await svc.rooms.create_room({"name": "Circle", "id": "circle", **fields})
+async def _room(svc: Services, **fields: Any) -> None:
+    await svc.rooms.create_room(RoomSettings(name="Circle", id="circle", **fields))
 
 
 async def test_messages_expire_exactly_at_expires_at(svc: Services, clock: ManualClock) -> None:
@@ -34,7 +38,7 @@ async def test_changed_ttl_applies_to_later_messages(svc: Services, clock: Manua
     await _room(svc, message_ttl_s=60)
     room = await svc.rooms.get_room("circle")
     first = await svc.rooms.send(PEER, room, "one", None)
-    room = await svc.rooms.update_room("circle", {"message_ttl_s": 3600})
+    room = await svc.rooms.update_room("circle", RoomSettings(message_ttl_s=3600))
     second = await svc.rooms.send(OTHER, room, "two", None)
     assert first.expires_at - first.ts == 60_000
     assert second.expires_at - second.ts == 3_600_000
@@ -125,13 +129,13 @@ async def test_flag_snapshot_outlives_the_message_then_is_destroyed_after_retent
     created = await flag_cmd.flag(svc.mod, OTHER, "circle", msg.id, "at risk")
     clock.advance(120_000)
     await svc.rooms.purge()  # the message itself is gone...
-    [open_flag] = await review.list_flags(svc.mod, ADMIN, "open")
+    [open_flag] = await review.list_flags(svc.mod, ADMIN, FlagStatus.OPEN)
     assert open_flag.message is not None and open_flag.message.text == "worrying words"  # ...its snapshot is not
-    await review.resolve(svc.mod, ADMIN, created.flag.id, {"action": "dismiss"})
+    await review.resolve(svc.mod, ADMIN, created.flag.id, ResolutionAction.DISMISS)
     clock.advance(svc.mod.flag_retention_ms - 1)
     assert await svc.mod_store.purge_flags(now_ms=clock.now_ms()) == 0
     clock.advance(1)
     assert await svc.mod_store.purge_flags(now_ms=clock.now_ms()) == 1
-    [kept] = await review.list_flags(svc.mod, ADMIN, "dismissed")
+    [kept] = await review.list_flags(svc.mod, ADMIN, FlagStatus.DISMISSED)
     assert kept.message is None and kept.reason == "at risk"  # the record stays, the text is destroyed
     assert await svc.mod_store.all_flag_keys() == []

@@ -25,8 +25,8 @@ def test_clean_text(raw: str, expected: str) -> None:
     assert clean_text(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x01", "\u202e", "x" * 2001, None, 5, ["a"], "y" * 100_000])
-def test_invalid_text(raw: object) -> None:
+@pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x01", "\u202e", "x" * 2001, "y" * 100_000])
+def test_invalid_text(raw: str) -> None:
     with pytest.raises(Invalid) as info:
         clean_text(raw)
     assert info.value.code == "invalid" and info.value.details["field"] == "text"

@@ -11,17 +11,18 @@ from pathlib import Path
 import pytest
 
 from crypto.sealing import Keyring, SealError, open_sealed
+from moderation.keys import rotate
 from rooms.clock import ManualClock
+from rooms.models import RoomSettings
 from rooms.vault import key_context, message_aad
 from server.config import Secret
-from server.keys_admin import rotate
 from server.services import open_services
 from tests.conftest import TEST_KEY, make_config
 from tests.domain.conftest import PEER
 
 
 async def _send(svc, text: str = "hello"):  # type: ignore[no-untyped-def]
-    await svc.rooms.create_room({"name": "Circle", "id": "circle", "message_ttl_s": 60})
+    await svc.rooms.create_room(RoomSettings(name="Circle", id="circle", message_ttl_s=60))
     room = await svc.rooms.get_room("circle")
     return await svc.rooms.send(PEER, room, text, None)
 
@@ -82,7 +83,7 @@ async def test_rotation_keeps_old_messages_and_lets_the_old_key_go(tmp_path: Pat
     room = await svc.rooms.get_room("circle")
     clock.advance(3_600_000 + 1)  # a new epoch: its key is wrapped under the new secret
     await svc.rooms.send(PEER, room, "after rotation", None)
-    rewrapped, _ = await rotate(svc)
+    rewrapped, _ = await rotate(svc.mod)
     assert rewrapped == 1
     await svc.aclose()
 

@@ -132,6 +132,12 @@ async def test_room_crud(server: Server, connect: Connect) -> None:
         "locked": False,
         "capacity": None,
         "members": 0,
+        "guidelines": "",
+        "guidelines_version": 0,
+        "min_identity_age_s": 0,
+        "admission": "open",
+        "unattended": "open",
+        "attended": False,
     }
     status, body = await server.post("/api/rooms", {"name": "Again", "id": "grief-circle"}, admin)
     assert status == 409 and body["error"]["code"] == "conflict"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import stat
@@ -69,13 +70,13 @@ async def test_serves_then_exits_0_on_sigterm_and_keeps_a_generated_key(tmp_path
             except OSError:
                 pass
             assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
         assert body == {"status": "ok", "store": "sqlite"}
         status, _ = await http(url, "POST", "/api/login", {"name": "admin", "password": "bootstrap-password"})
         assert status == 200
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=TIMEOUT)
+        out, err = await asyncio.to_thread(proc.communicate, timeout=TIMEOUT)
     assert proc.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in out and "sqlite" in out
     key_file = tmp_path / "data" / "secret.key"

@@ -62,8 +62,9 @@ async def open_stores(kind: str, request: pytest.FixtureRequest, tmp_path: Path)
         bundle = Stores("sqlite", room_store, mod_store, MemoryPresence(), closers=[db.aclose])
     else:
         from moderation.redis_store import RedisModStore
+        from rooms.redis_common import connect
         from rooms.redis_presence import RedisPresence
-        from rooms.redis_store import RedisRoomStore, connect
+        from rooms.redis_store import RedisRoomStore
 
         client = connect(request.getfixturevalue("redis_server"))
         await client.flushdb()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -11,12 +12,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from moderation.models import Mute
+from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount
 from moderation.redis_store import RedisModStore
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, MemberRecord, Role, Room, RoomKey, SealedMessage
+from rooms.redis_common import connect, key, lua
 from rooms.redis_presence import UNREADABLE, RedisPresence
-from rooms.redis_store import RedisRoomStore, connect, key
+from rooms.redis_store import RedisRoomStore
+from server.stores import open_stores
 from tests.conftest import RedisProcess, free_port, make_config
 from tests.stores.conftest import SEAL_KEY, Stores
 
@@ -206,28 +209,23 @@ async def test_calls_raise_unavailable_while_redis_is_down_and_recover(private_r
         await client.aclose()
 
 
-async def test_open_redis_stores_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
-    from server.redis_backend import open_redis_stores
-
+async def test_open_stores_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
     config = make_config(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(Unavailable, match="REDIS_URL"):
-        await open_redis_stores(config)
+        await open_stores(config)
 
 
-async def test_open_redis_stores_starts_presence_and_closes_in_order(
-    private_redis: RedisProcess, tmp_path: Path
-) -> None:
-    from server.redis_backend import open_redis_stores
-
+async def test_open_stores_starts_presence_and_closes_in_order(private_redis: RedisProcess, tmp_path: Path) -> None:
     config = make_config(tmp_path, private_redis.url)
-    room_store, mod_store, presence, closers = await open_redis_stores(config)
+    stores = await open_stores(config)
+    presence = stores.presence
     assert isinstance(presence, RedisPresence)
-    await room_store.ping()
+    await stores.rooms.ping()
     assert await presence.join("circle", peer("river"), "s1", capacity=None) is True
     assert await presence.counts(["circle"]) == {"circle": 1}  # the heartbeat is running
-    assert await mod_store.list_staff() == []
-    for close in reversed(closers):
-        await close()
+    assert await stores.mod.list_staff() == []
+    await stores.aclose()
+    await stores.aclose()  # closing twice is harmless
     probe = redis.Redis(port=private_redis.port)
     try:
         assert probe.exists(key("presence", "process", presence.process_id)) == 0
@@ -252,3 +250,70 @@ async def test_a_hung_redis_costs_one_socket_timeout(private_redis: RedisProcess
         assert await rooms.get_room("circle") is None
     finally:
         await client.aclose()
+
+
+# Lua -------------------------------------------------------------------------------
+
+
+def lua_files() -> list[Path]:
+    root = Path(__file__).resolve().parents[2]
+    return sorted([*root.glob("rooms/lua/*.lua"), *root.glob("moderation/lua/*.lua")])
+
+
+async def test_every_lua_file_is_used_and_compiles(redis_stores: Stores) -> None:
+    """Each file under */lua/ is loaded by a store at start-up, and Redis accepts it."""
+    import moderation.redis_store
+    import rooms.redis_presence
+    import rooms.redis_store
+
+    modules = (rooms.redis_store, rooms.redis_presence, moderation.redis_store)
+    sources = "".join(Path(str(m.__file__)).read_text() for m in modules)
+    files = lua_files()
+    assert len(files) >= 20
+    assert isinstance(redis_stores.rooms, RedisRoomStore)
+    client = redis_stores.rooms.r
+    for path in files:
+        assert f'"{path.stem}"' in sources, f"{path} is not loaded by any store"
+        if path.stem == "presence_lib":
+            continue  # a library, loaded in front of each presence script
+        names = ["presence_lib", path.stem] if path.stem.startswith("presence_") else [path.stem]
+        await client.script_load(lua(path.parent.parent.name, *names))
+
+
+# the documented key layout ---------------------------------------------------------
+
+
+def documented_keys() -> list[re.Pattern[str]]:
+    """The key names in the first column of the key layout tables, ``<room>`` and the like as wildcards."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md").read_text()
+    rows = doc.split("## Redis key layout", 1)[1].splitlines()
+    cells = [row.split("|")[1] for row in rows if row.startswith("| `hearth:")]
+    names = [name for cell in cells for name in re.findall(r"`(hearth:[^`]+)`", cell)]
+    return [re.compile(re.sub(r"<[^>]+>", "[^:]+", re.escape(n)) + "$") for n in names]
+
+
+async def test_every_key_written_is_in_the_documented_layout(redis_stores: Stores, now: int) -> None:
+    from tests.stores.test_contract import flag
+
+    rooms, mod, presence = redis_stores.rooms, redis_stores.mod, redis_stores.presence
+    await rooms.create_room(Room("circle", "Circle", created_at=now))
+    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 7, b"sealed"))
+    await rooms.put_key(RoomKey("circle", 7, b"wrapped", now + 2 * HOUR))
+    await rooms.record_member(MemberRecord("circle", "river", Role.PEER))
+    await rooms.take_slow_mode("circle", "river", now_ms=now, window_ms=5000)
+    await rooms.put_meta_if_absent("member_ids", b"wrapped")
+    await mod.set_mute(Mute("circle", "river", now + HOUR))
+    await mod.set_ban(Ban("circle", "heron", None))
+    await mod.add_flag(flag("f1", now))
+    await mod.resolve_flag("f1", "dismissed", Resolution("dismiss", "admin", now), now + HOUR)
+    await mod.append_audit(AuditEntry(now, "admin", "mute", "circle", "river"))
+    await mod.add_staff(StaffAccount("s1", "admin", Role.ADMIN, "hash", now))
+    await presence.join("circle", peer("river"), "sid1", capacity=None)
+
+    patterns = documented_keys()
+    assert len(patterns) >= 25
+    assert isinstance(rooms, RedisRoomStore)
+    written = sorted([k.decode() async for k in rooms.r.scan_iter(match="*")])
+    undocumented = [k for k in written if not any(p.match(k) for p in patterns)]
+    assert undocumented == []
+    assert len(written) >= 25

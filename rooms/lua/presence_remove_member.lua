@@ -1,0 +1,10 @@
+-- presence_lib.lua is loaded in front of this script: alive(), split(), live_members().
+local out = {}
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do
+  local _, mid = split(flat[i + 1])
+  if mid == ARGV[2] then out[#out + 1] = flat[i] end
+end
+if #out > 0 then redis.call('HDEL', KEYS[1], unpack(out)) end
+redis.call('HDEL', KEYS[2], ARGV[2])
+return out

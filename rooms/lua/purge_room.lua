@@ -1,0 +1,25 @@
+-- One room per call: expired messages, keys past destroy_after (the crypto-shredding) and
+-- stale slow-mode slots; the room leaves the purge index once nothing in it can expire.
+local now, prefix = ARGV[1], ARGV[2]
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+for i = 1, #ids, 500 do
+  local batch, names = {}, {}
+  for j = i, math.min(i + 499, #ids) do
+    batch[#batch + 1] = ids[j]
+    names[#names + 1] = prefix .. ids[j]
+  end
+  redis.call('DEL', unpack(names))
+  redis.call('ZREM', KEYS[1], unpack(batch))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local epochs = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
+for i = 1, #epochs, 500 do
+  redis.call('HDEL', KEYS[3], unpack(epochs, i, math.min(i + 499, #epochs)))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HLEN', KEYS[3]) == 0
+    and redis.call('ZCARD', KEYS[5]) == 0 then
+  redis.call('SREM', KEYS[6], ARGV[3])
+end
+return {#ids, #epochs}

@@ -1,0 +1,82 @@
+"""What every Redis store shares: key names, the client, errors as Unavailable, reply decoding, Lua loading."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from importlib import resources
+from typing import Any, ParamSpec, TypeVar
+
+import redis.asyncio as aioredis
+import redis.exceptions as rex
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+
+from rooms.errors import Unavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+PREFIX = "hearth:"
+
+# Errors that mean "Redis cannot answer now", as opposed to a bug in a command.
+DOWN = (rex.ConnectionError, rex.TimeoutError, rex.BusyLoadingError, rex.ReadOnlyError, TimeoutError)
+
+
+def key(*parts: str) -> str:
+    """The one place key names are made: ``hearth:part:part`` (the layout: docs/ARCHITECTURE.md)."""
+    return PREFIX + ":".join(parts)
+
+
+def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Turn Redis being down or loading into Unavailable, so no caller sees a redis exception."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except DOWN as exc:
+            raise Unavailable("The shared store (Redis) is unavailable; retry later.") from exc
+
+    return wrapper
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A pooled client for binary values that reconnects by itself after Redis comes back."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        health_check_interval=15,
+        # One immediate retry on a broken connection: a pooled connection that died with a
+        # restarted server is replaced without the caller noticing. Timeouts are not retried,
+        # so a hung server costs one socket timeout, not several.
+        retry=Retry(NoBackoff(), 1, supported_errors=(rex.ConnectionError,)),
+        decode_responses=False,
+    )
+
+
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def texts(values: Any) -> list[str]:
+    """Members of a set or zset reply as strings (redis-py types these replies loosely)."""
+    return [text(v) for v in values]
+
+
+def score(value: bytes | str | float) -> int:
+    return int(float(value))
+
+
+@functools.cache
+def lua(package: str, *names: str) -> str:
+    """The source of ``<package>/lua/<name>.lua``, several files joined in order (a library first)."""
+    folder = resources.files(package).joinpath("lua")
+    return "\n".join(folder.joinpath(f"{name}.lua").read_text(encoding="utf-8") for name in names)
+
+
+def script(client: aioredis.Redis, package: str, *names: str) -> AsyncScript:
+    """Register a Lua script from its file; redis-py runs it by SHA and loads it when Redis lacks it."""
+    return client.register_script(lua(package, *names))

@@ -1,0 +1,128 @@
+"""Socket.IO event handlers: typed payload -> domain call -> ack and notifications; one flat table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from socketio import packet
+
+from moderation import delete as delete_cmd
+from moderation import flag as flag_cmd
+from moderation import mute as mute_cmd
+from moderation import remove as remove_cmd
+from rooms.errors import Invalid
+from rooms.models import LeaveReason
+from server import metrics, payloads, wire
+from server.acks import acked, error_ack
+from server.realtime import Realtime
+
+NS = "/"
+UNKNOWN_EVENT = Invalid("Unknown event.")
+Ack = dict[str, Any]
+
+
+async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
+    identity = rt.conns.identity(sid)
+    result = await rt.svc.rooms.join(identity, p.room, sid, rejoin=rt.conns.in_room(sid, p.room))
+    await rt.conns.enter(sid, result.room.id, result.you)
+    if result.announce:
+        await rt.notify.member_joined(result.room.id, result.you)
+    return wire.join_ack(result)
+
+
+async def room_leave(rt: Realtime, sid: str, p: payloads.RoomRef) -> Ack:
+    _, member = rt.conns.member_in(sid, p.room)
+    await rt.conns.leave(sid, p.room)
+    if await rt.svc.rooms.leave(p.room, member.id, sid):
+        await rt.notify.member_left(p.room, member.id, LeaveReason.LEFT)
+    return {}
+
+
+async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    room = await rt.svc.rooms.get_room(p.room)
+    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id)
+    body = wire.message(msg)
+    await rt.notify.message_new(room.id, body)
+    metrics.MESSAGES.inc()
+    return {"message": body}
+
+
+async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    result = await flag_cmd.flag(rt.svc.mod, identity, p.room, p.message_id, p.reason)
+    if result.created:
+        await rt.notify.flag_new(result.flag)
+    return {"flag_id": result.flag.id}
+
+
+async def mod_mute(rt: Realtime, sid: str, p: payloads.Mute) -> Ack:
+    r = await mute_cmd.mute(rt.svc.mod, rt.conns.identity(sid), p.room, p.member, p.duration_s, p.reason)
+    await rt.notify.member_muted(r.room, r.member_id, r.until, r.reason)
+    return {"until": r.until}
+
+
+async def mod_unmute(rt: Realtime, sid: str, p: payloads.Unmute) -> Ack:
+    r = await mute_cmd.unmute(rt.svc.mod, rt.conns.identity(sid), p.room, p.member)
+    await rt.notify.member_unmuted(r.room, r.member_id)
+    return {}
+
+
+async def mod_remove(rt: Realtime, sid: str, p: payloads.Remove) -> Ack:
+    r = await remove_cmd.remove(rt.svc.mod, rt.conns.identity(sid), p.room, p.member, p.ban_s, p.reason)
+    await rt.kick(r.kick)
+    return {"banned_until": r.banned_until}
+
+
+async def mod_delete(rt: Realtime, sid: str, p: payloads.Delete) -> Ack:
+    r = await delete_cmd.delete(rt.svc.mod, rt.conns.identity(sid), p.room, p.message_id, p.reason)
+    await rt.notify.message_deleted(r.room, r.message_id)
+    return {}
+
+
+Handler = Callable[[Realtime, str, Any], Awaitable[Ack]]
+
+# event name -> (payload struct, handler). Adding an event: a struct in server/payloads.py,
+# a handler here, a line below, and any server -> client payload in server/wire.py + notify.py.
+EVENTS: dict[str, tuple[type[payloads.Payload], Handler]] = {
+    "room:join": (payloads.Join, room_join),
+    "room:leave": (payloads.RoomRef, room_leave),
+    "message:send": (payloads.Send, message_send),
+    "message:flag": (payloads.FlagMessage, message_flag),
+    "mod:mute": (payloads.Mute, mod_mute),
+    "mod:unmute": (payloads.Unmute, mod_unmute),
+    "mod:remove": (payloads.Remove, mod_remove),
+    "mod:delete": (payloads.Delete, mod_delete),
+}
+
+
+async def unknown(event: str, sid: str, *args: object) -> Ack:
+    metrics.observe_event("unknown", "invalid", 0.0)
+    return error_ack(UNKNOWN_EVENT)
+
+
+def _bind(rt: Realtime, kind: type[payloads.Payload], handler: Handler) -> Callable[[str, Any], Awaitable[Ack]]:
+    async def run(sid: str, data: Any) -> Ack:
+        return await handler(rt, sid, payloads.event(kind, data))
+
+    return run
+
+
+def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
+    for name, (kind, handler) in EVENTS.items():
+        sio.on(name, acked(name)(_bind(rt, kind, handler)))
+    sio.on("*", unknown)
+
+
+class HearthSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
+        # Precise rule 20: a client sending "connect" or "disconnect" as an ordinary event would
+        # otherwise reach the lifecycle handlers; answer it like any unknown event instead.
+        if data and data[0] in self.reserved_events:
+            if id is not None:
+                ack = self.packet_class(packet.ACK, namespace=namespace or NS, id=id, data=[error_ack(UNKNOWN_EVENT)])
+                await self._send_packet(eio_sid, ack)
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)

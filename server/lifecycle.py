@@ -1,0 +1,80 @@
+"""Socket lifecycle: connect (identify), disconnect (leave rooms), presence reaping and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from rooms.errors import HearthError, RateLimited
+from rooms.models import LeaveReason
+from server import metrics
+from server.ip_limits import client_address
+from server.realtime import Realtime
+
+log = logging.getLogger(__name__)
+
+
+class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
+    """A refused connect whose payload both socket.io-client and python-socketio read (precise rule 1)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.error_args = {"message": message, "data": {"code": code, "message": message}}
+
+
+def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
+    svc = rt.svc
+
+    async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        request: web.Request | None = environ.get("aiohttp.request")
+        address = client_address(
+            request.remote if request else None,
+            request.headers.get("X-Forwarded-For") if request else None,
+            svc.config.trusted_proxies,
+        )
+        try:
+            svc.ip_limiter.hit("connect", address)
+            token = auth.get("token") if isinstance(auth, dict) else None
+            identity = await svc.auth.identify(token)
+        except RateLimited as exc:
+            raise Refused("rate_limited", exc.message) from None
+        except HearthError as exc:
+            raise Refused(exc.code, exc.message) from None
+        await rt.conns.add(sid, identity)
+        metrics.SOCKETS.inc()
+        log.info("event=connect sid=%s role=%s", sid, identity.role.wire)
+
+    async def disconnect(sid: str, reason: object = None) -> None:
+        conn = rt.conns.drop(sid)
+        if conn is None:
+            return
+        metrics.SOCKETS.dec()
+        for room_id, member in conn.rooms.items():
+            try:
+                if await svc.rooms.leave(room_id, member.id, sid):
+                    await rt.notify.member_left(room_id, member.id, LeaveReason.DISCONNECTED, skip_sid=sid)
+            except HearthError:
+                log.warning("event=disconnect sid=%s room=%s code=presence_cleanup_failed", sid, room_id)
+        log.info("event=disconnect sid=%s", sid)
+
+    sio.on("connect", connect)
+    sio.on("disconnect", disconnect)
+
+
+async def reap_presence(rt: Realtime) -> None:
+    """Report members whose only sockets were on a process that died without saying goodbye."""
+    for room_id, member_id in await rt.svc.presence.reap():
+        await rt.notify.member_left(room_id, member_id, LeaveReason.DISCONNECTED)
+
+
+async def shutdown(rt: Realtime) -> None:
+    """SIGTERM: tell every local socket why it is being closed, then close it."""
+    for sid in rt.conns.sids():
+        try:
+            await rt.notify.server_closing(sid)
+            await rt.conns.disconnect(sid)
+        except Exception:  # a socket that is already gone
+            log.debug("sid=%s event=shutdown_disconnect_failed", sid)

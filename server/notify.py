@@ -1,0 +1,59 @@
+"""Every server -> client emit: payloads come from server.wire, audiences are decided here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+
+from moderation.flag import Flag
+from rooms.models import LeaveReason, Member, Room
+from server import wire
+
+
+class Notifier:
+    """The only caller of ``sio.emit``: handlers and HTTP routes say what happened, this says to whom."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def _to_room(self, event: str, payload: dict[str, Any], room_id: str, **options: Any) -> None:
+        await self.sio.emit(event, payload, room=wire.channel(room_id), **options)
+
+    async def member_joined(self, room_id: str, member: Member) -> None:
+        await self._to_room("member:joined", wire.member_joined(room_id, member), room_id)
+
+    async def member_left(
+        self, room_id: str, member_id: str, reason: LeaveReason, *, skip_sid: str | None = None
+    ) -> None:
+        await self._to_room("member:left", wire.member_left(room_id, member_id, reason), room_id, skip_sid=skip_sid)
+
+    async def message_new(self, room_id: str, body: dict[str, Any]) -> None:
+        await self._to_room("message:new", body, room_id)
+
+    async def message_deleted(self, room_id: str, message_id: str) -> None:
+        await self._to_room("message:deleted", wire.message_deleted(room_id, message_id), room_id)
+
+    async def member_muted(self, room_id: str, member_id: str, until: int | None, reason: str | None) -> None:
+        await self._to_room("member:muted", wire.member_muted(room_id, member_id, until, reason), room_id)
+
+    async def member_unmuted(self, room_id: str, member_id: str) -> None:
+        await self._to_room("member:unmuted", wire.member_unmuted(room_id, member_id), room_id)
+
+    async def flag_new(self, flag: Flag) -> None:
+        """Admins anywhere, and staff who joined the flag's room (precise rule 14)."""
+        await self.sio.emit("flag:new", wire.flag(flag), room=[wire.ADMINS, wire.staff_channel(flag.room)])
+
+    async def room_updated(self, room: Room, online: int, attended: bool) -> dict[str, Any]:
+        body = wire.room(room, online, attended)
+        await self._to_room("room:updated", body, room.id)
+        return body
+
+    async def room_removed_sid(self, sid: str, room_id: str, reason: str, banned_until: int | None) -> None:
+        await self.sio.emit("room:removed", wire.room_removed(room_id, reason, banned_until), to=sid)
+
+    async def room_deleted(self, room_id: str) -> None:
+        await self._to_room("room:removed", wire.room_removed(room_id, "room_deleted", None), room_id)
+
+    async def server_closing(self, sid: str, retry_after_ms: int = 1000) -> None:
+        await self.sio.emit("server:closing", wire.server_closing(retry_after_ms), to=sid, ignore_queue=True)
