@@ -18,3 +18,9 @@ class MemberIds:
         digest = hmac.new(self._key, f"{room_id}\x00{identity_id}".encode(), hashlib.sha256).digest()
         # "m_" prefix: never equal to an identity id (which start "u_" or "s_"), rule 21.
         return "m_" + base64.b32encode(digest[:15]).decode().lower()
+
+    def reaction_tag(self, room_id: str, message_id: str, member_id: str) -> str:
+        """Who reacted, as stored: one tag per member and message, linking neither to the member id
+        nor across messages, so the store can count and toggle a member's reaction without naming them."""
+        digest = hmac.new(self._key, f"reaction\x00{room_id}\x00{message_id}\x00{member_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:24]

@@ -213,7 +213,9 @@ class RoomService:
 
     # messages ------------------------------------------------------------
 
-    async def send(self, identity: Identity, room: Room, text: str, client_id: str | None) -> Message:
+    async def send(
+        self, identity: Identity, room: Room, text: str, client_id: str | None, *, reply_to: str | None = None
+    ) -> Message:
         clean = clean_text(text)
         author = self.member_for(identity, room.id)
         bucket = (room.id, author.id)
@@ -223,17 +225,21 @@ class RoomService:
         if limited and (wait := self.limiter.take(bucket)):
             raise RateLimited(wait)
         try:
-            return await self._send(identity, room, author, clean, client_id)
+            return await self._send(identity, room, author, clean, client_id, reply_to)
         except BaseException:
             if limited:
                 self.limiter.refund(bucket)
             raise
 
-    async def _send(self, identity: Identity, room: Room, author: Member, clean: str, client_id: str | None) -> Message:
+    async def _send(
+        self, identity: Identity, room: Room, author: Member, clean: str, client_id: str | None, reply_to: str | None
+    ) -> Message:
         if not identity.is_staff:
             await self.guards.check_send(room, author.id)
             if room.locked:
                 raise RoomLocked()
+        if reply_to is not None:
+            await self.find_message(room.id, reply_to)  # a reply needs a live original (NotFound)
         now = self.clock.now_ms()
         if not identity.is_staff and room.slow_mode_s > 0:
             wait = await self.store.take_slow_mode(room.id, author.id, now_ms=now, window_ms=room.slow_mode_s * 1000)
@@ -247,6 +253,7 @@ class RoomService:
             ts=now,
             expires_at=now + room.message_ttl_s * 1000,
             client_id=client_id,
+            reply_to=reply_to,
         )
         await self.store.add_message(await self.vault.seal(msg))
         return msg

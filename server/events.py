@@ -29,7 +29,8 @@ async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
     await rt.conns.enter(sid, result.room.id, result.you)
     if result.announce:
         await rt.notify.member_joined(result.room.id, result.you)
-    return wire.join_ack(result)
+    reactions = await rt.svc.expressions.summaries(result.room.id, result.history, result.you.id)
+    return wire.join_ack(result, reactions)
 
 
 async def room_leave(rt: Realtime, sid: str, p: payloads.RoomRef) -> Ack:
@@ -43,11 +44,33 @@ async def room_leave(rt: Realtime, sid: str, p: payloads.RoomRef) -> Ack:
 async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
     identity, _ = rt.conns.member_in(sid, p.room)
     room = await rt.svc.rooms.get_room(p.room)
-    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id)
+    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, reply_to=p.reply_to)
     body = wire.message(msg)
     await rt.notify.message_new(room.id, body)
     metrics.MESSAGES.inc()
     return {"message": body}
+
+
+async def typing(rt: Realtime, sid: str, p: payloads.Typing) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    member = await rt.svc.expressions.typing(identity, p.room)
+    if member is not None:
+        await rt.notify.member_typing(p.room, member.id, skip_sid=sid)
+    return {}
+
+
+async def message_react(rt: Realtime, sid: str, p: payloads.React) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    r = await rt.svc.expressions.react(identity, p.room, p.message_id, p.reaction, on=p.on)
+    await rt.notify.message_reacted(r.room, r.message_id, r.reactions.counts)
+    return wire.react_ack(r.reactions)
+
+
+async def message_delete(rt: Realtime, sid: str, p: payloads.DeleteOwn) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    message_id = await rt.svc.expressions.delete_own(identity, p.room, p.message_id)
+    await rt.notify.message_deleted(p.room, message_id)
+    return {}
 
 
 async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:
@@ -91,6 +114,9 @@ EVENTS: dict[str, tuple[type[payloads.Payload], Handler]] = {
     "room:leave": (payloads.RoomRef, room_leave),
     "message:send": (payloads.Send, message_send),
     "message:flag": (payloads.FlagMessage, message_flag),
+    "message:react": (payloads.React, message_react),
+    "message:delete": (payloads.DeleteOwn, message_delete),
+    "typing": (payloads.Typing, typing),
     "mod:mute": (payloads.Mute, mod_mute),
     "mod:unmute": (payloads.Unmute, mod_unmute),
     "mod:remove": (payloads.Remove, mod_remove),

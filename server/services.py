@@ -14,6 +14,7 @@ from moderation.guards import ModerationGuards
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
 from rooms.clock import Clock
+from rooms.expressions import Expressions
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.presence import Presence
@@ -36,6 +37,7 @@ class Services:
     keyring: Keyring
     auth: Auth
     rooms: RoomService
+    expressions: Expressions
     mod: Moderation
     room_store: RoomStore
     mod_store: ModStore
@@ -117,6 +119,7 @@ async def open_services(config: Config, clock: Clock) -> Services:
         keyring=keyring,
         auth=auth,
         rooms=rooms,
+        expressions=Expressions(rooms, room_store, member_ids, clock),
         mod=mod,
         room_store=room_store,
         mod_store=mod_store,
