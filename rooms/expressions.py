@@ -76,6 +76,10 @@ class Expressions:
             self.prune()
         return member
 
+    def sent(self, room_id: str, member_id: str) -> None:
+        """A message went out: the member's next typing cue may go at once."""
+        self._typing.pop((room_id, member_id), None)
+
     # reactions -------------------------------------------------------------
 
     def _summary(self, room_id: str, message_id: str, given: list[tuple[str, str]], member_id: str) -> Reactions:

@@ -46,6 +46,7 @@ async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
     room = await rt.svc.rooms.get_room(p.room)
     msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, reply_to=p.reply_to)
     body = wire.message(msg)
+    rt.svc.expressions.sent(room.id, msg.author.id)
     await rt.notify.message_new(room.id, body)
     metrics.MESSAGES.inc()
     return {"message": body}

@@ -163,6 +163,10 @@ async def test_typing_reaches_the_others_only_and_is_rate_limited(server: Server
     await lake.wait_for("message:new")
     assert len(lake.events["member:typing"]) == 1
     assert river.events["member:typing"] == []  # never to the typist's own socket
+    # After a message the next cue goes out at once.
+    assert await river.call("typing", {"room": "circle"}) == {"ok": True}
+    await lake.wait_for("member:typing", lambda e: e is not cue)
+    assert len(lake.events["member:typing"]) == 2
     ack = await lake.call("typing", {"room": "elsewhere"})
     assert ack["error"]["code"] == "not_member"
 

@@ -12,7 +12,7 @@ import { messageById, onReply, renderMessage, scrollToBottom } from "./messages.
 import { randomId } from "./net.js";
 import { clearNotice, notify } from "./notice.js";
 import { here, myMute, setMyMute } from "./room-state.js";
-import { typed } from "./typing.js";
+import { sentMessage, typed } from "./typing.js";
 
 export const MAX_TEXT = 2000;
 const COUNT_FROM = 1800; // the counter shows from here on
@@ -99,6 +99,7 @@ async function sendMessage() {
   sending = false;
   if (ack.ok) {
     clearNotice("send");
+    sentMessage();
     if (composer.value === text) {
       composer.value = "";
       grow();

@@ -182,10 +182,10 @@ export function renderMessage(msg, { live = false } = {}) {
     msg.reply_to ? quoteNode(msg) : null,
     el("p", { class: "text", dir: "auto", text: msg.text }),
     el("ul", { class: "reactions", "aria-label": "Reactions" }),
-    el("span", { class: "expires" }),
     el(
       "div",
       { class: "message-tools" },
+      el("span", { class: "expires" }),
       el("button", {
         type: "button",
         tabindex: "-1",

@@ -273,6 +273,12 @@ export function wireRoom() {
   $("members-panel").addEventListener("keydown", (e) => {
     if (e.key === "Escape" && $("room-view").classList.contains("show-members")) showMembers(false);
   });
+  // The drawer closes when the person taps or clicks anywhere else (a menu it opened aside).
+  document.addEventListener("pointerdown", (e) => {
+    if (!$("room-view").classList.contains("show-members")) return;
+    if (e.target.closest("#members-panel, #members-button, .menu")) return;
+    showMembers(false);
+  });
   $("lock-button").addEventListener("click", () => {
     if (here()) patchRoom({ locked: !here().room.locked });
   });

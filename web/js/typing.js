@@ -12,6 +12,11 @@ const SHOWN_FOR_MS = 6000; // a typing cue lasts this long unless renewed
 let lastSent = 0;
 const typers = new Map(); // member id -> local time when the cue ends
 
+/* A message went out: the next keystroke may tell the room again at once. */
+export function sentMessage() {
+  lastSent = 0;
+}
+
 /* The composer changed: tell the room, now and then. */
 export function typed() {
   const current = here();
