@@ -41,6 +41,11 @@ def _facilitator(hearth: Hearth, new_page: Any, viewport: dict[str, int] = DESKT
     return page
 
 
+def assert_page_does_not_scroll_sideways(page: Any, viewport: dict[str, int]) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], f"page is {width} px wide"
+
+
 def assert_page_does_not_scroll(page: Any, viewport: dict[str, int]) -> None:
     size = page.evaluate(
         "() => ({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
