@@ -29,11 +29,11 @@ class Flag:
     message: Message | None
     context: list[Message]
     reason: str
-    reporter: str
+    reporter: str | None  # None: raised by the server
     created_at: int
     status: FlagStatus
     resolution: Resolution | None
-    author_id: str
+    author_id: str | None  # None: a help request, about no message
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +100,33 @@ def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
     )
 
 
+async def _store_flag(
+    mod: Moderation, room_id: str, msg: Message | None, reason: str, reporter: str | None
+) -> tuple[StoredFlag, str]:
+    flag_id = "f_" + secrets.token_hex(8)
+    snapshot = wrapped = None
+    if msg is not None:
+        context = await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
+        key = mod.keyring.new_data_key()
+        body = {"message": _msg_dict(msg), "context": [_msg_dict(m) for m in context]}
+        snapshot = seal(key, orjson.dumps(body), _flag_aad(flag_id))
+        wrapped = mod.keyring.wrap(key, context=key_context(flag_id))
+    stored = StoredFlag(
+        id=flag_id,
+        room=room_id,
+        message_id=None if msg is None else msg.id,
+        author_id=None if msg is None else msg.author.id,
+        reporter=reporter,
+        reason=reason,
+        created_at=mod.clock.now_ms(),
+        status=FlagStatus.OPEN,
+        resolution=None,
+        snapshot=snapshot,
+        snapshot_key=wrapped,
+    )
+    return stored, await mod.store.add_flag(stored)
+
+
 def _flag_bucket(room_id: str, reporter: str) -> tuple[str, str]:
     return ("flag:" + room_id, reporter)
 
@@ -128,28 +155,15 @@ async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: str, 
 
 async def _flag(mod: Moderation, room_id: str, reporter: str, message_id: str, why: str) -> FlagResult:
     msg = await mod.rooms.find_message(room_id, message_id)
-    context = await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
-    flag_id = "f_" + secrets.token_hex(8)
-    key = mod.keyring.new_data_key()
-    snapshot = seal(
-        key, orjson.dumps({"message": _msg_dict(msg), "context": [_msg_dict(m) for m in context]}), _flag_aad(flag_id)
-    )
-    stored = StoredFlag(
-        id=flag_id,
-        room=room_id,
-        message_id=msg.id,
-        author_id=msg.author.id,
-        reporter=reporter,
-        reason=why,
-        created_at=mod.clock.now_ms(),
-        status=FlagStatus.OPEN,
-        resolution=None,
-        snapshot=snapshot,
-        snapshot_key=mod.keyring.wrap(key, context=key_context(flag_id)),
-    )
-    kept_id = await mod.store.add_flag(stored)
-    if kept_id != flag_id:
+    stored, kept_id = await _store_flag(mod, room_id, msg, why, reporter)
+    if kept_id != stored.id:
         existing = await mod.store.get_flag(kept_id)
         assert existing is not None
         return FlagResult(open_flag(mod, existing), created=False)
     return FlagResult(open_flag(mod, stored), created=True)
+
+
+async def server_flag(mod: Moderation, room_id: str, msg: Message | None, reason: str, reporter: str | None) -> Flag:
+    """A flag the server opens itself: a crisis signal (no reporter) or a help request (no message)."""
+    stored, _ = await _store_flag(mod, room_id, msg, reason, reporter)
+    return open_flag(mod, stored)

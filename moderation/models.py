@@ -79,9 +79,9 @@ class StoredFlag:
 
     id: str
     room: str
-    message_id: str
-    author_id: str
-    reporter: str
+    message_id: str | None  # None: a help request, about no message
+    author_id: str | None
+    reporter: str | None  # None: raised by the server (a crisis signal)
     reason: str
     created_at: int
     status: FlagStatus

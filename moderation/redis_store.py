@@ -38,9 +38,9 @@ def _flag(raw: dict[Any, Any]) -> StoredFlag:
     return StoredFlag(
         id=text(f["id"]),
         room=text(f["room"]),
-        message_id=text(f["message_id"]),
-        author_id=text(f["author_id"]),
-        reporter=text(f["reporter"]),
+        message_id=None if f.get("message_id") is None else text(f["message_id"]),
+        author_id=None if f.get("author_id") is None else text(f["author_id"]),
+        reporter=None if f.get("reporter") is None else text(f["reporter"]),
         reason=text(f["reason"]),
         created_at=int(f["created_at"]),
         status=FlagStatus(text(f["status"])),
@@ -138,12 +138,6 @@ class RedisModStore:
             flag.id,
             "room",
             flag.room,
-            "message_id",
-            flag.message_id,
-            "author_id",
-            flag.author_id,
-            "reporter",
-            flag.reporter,
             "reason",
             flag.reason,
             "created_at",
@@ -152,6 +146,9 @@ class RedisModStore:
             flag.status,
         ]
         optional: dict[str, str | int | bytes | None] = {
+            "message_id": flag.message_id,
+            "author_id": flag.author_id,
+            "reporter": flag.reporter,
             "resolution": _resolution_json(flag.resolution),
             "snapshot": flag.snapshot,
             "snapshot_key": flag.snapshot_key,
@@ -169,7 +166,10 @@ class RedisModStore:
                 self.FLAG_PURGE,
             ],
             args=[
-                orjson.dumps([flag.message_id, flag.reporter]),
+                # Only a member's flag of a message is deduplicated; any other flag has a field of its own.
+                orjson.dumps([flag.message_id, flag.reporter])
+                if flag.message_id is not None and flag.reporter is not None
+                else orjson.dumps(["", flag.id]),
                 flag.id,
                 flag.created_at,
                 "" if flag.purge_after is None else flag.purge_after,

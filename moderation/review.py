@@ -11,7 +11,7 @@ from moderation.models import AuditAction, FlagStatus, Resolution, ResolutionAct
 from moderation.remove import Kick
 from moderation.remove import ban as ban_member
 from moderation.roles import Permission, require
-from rooms.errors import Conflict, NotFound
+from rooms.errors import Conflict, Invalid, NotFound
 from rooms.models import Identity
 
 DEFAULT_BAN_S = 7 * 86400
@@ -45,6 +45,8 @@ async def resolve(
         raise NotFound("No such flag.")
     if stored.status is not FlagStatus.OPEN:
         raise Conflict("This flag has already been resolved.")
+    if action is not ResolutionAction.DISMISS and stored.message_id is None:
+        raise Invalid("This flag is about no message: it can only be dismissed.", field="action")
     now = mod.clock.now_ms()
     resolution = Resolution(action, actor.pseudonym, now, why)
     if not await mod.store.resolve_flag(flag_id, action.status, resolution, now + mod.flag_retention_ms):
@@ -55,10 +57,11 @@ async def resolve(
     if (
         action is ResolutionAction.DELETE_MESSAGE
         and room_exists
+        and stored.message_id is not None
         and await mod.rooms.delete_message(stored.room, stored.message_id)
     ):
         deleted = stored.message_id
-    if action is ResolutionAction.BAN and room_exists:
+    if action is ResolutionAction.BAN and room_exists and stored.author_id is not None:
         until = await ban_member(mod, stored.room, stored.author_id, ban_s or DEFAULT_BAN_S, why)
         kick = Kick(stored.room, stored.author_id, "banned", until)
     await audit.record(mod, actor, AuditAction.for_resolution(action), stored.room, flag_id, why)

@@ -19,8 +19,8 @@ CREATE TABLE IF NOT EXISTS bans (
     room TEXT NOT NULL, member_id TEXT NOT NULL, until INTEGER, reason TEXT, PRIMARY KEY (room, member_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS flags (
-    id TEXT PRIMARY KEY, room TEXT NOT NULL, message_id TEXT NOT NULL, author_id TEXT NOT NULL,
-    reporter TEXT NOT NULL, reason TEXT NOT NULL, created_at INTEGER NOT NULL, status TEXT NOT NULL,
+    id TEXT PRIMARY KEY, room TEXT NOT NULL, message_id TEXT, author_id TEXT,
+    reporter TEXT, reason TEXT NOT NULL, created_at INTEGER NOT NULL, status TEXT NOT NULL,
     resolution TEXT, snapshot BLOB, snapshot_key BLOB, purge_after INTEGER,
     UNIQUE (room, message_id, reporter)
 );
@@ -42,6 +42,26 @@ _FLAG_COLS = (
 )
 
 
+# Version 1.1 flags may have no message (a help request) or no reporter (a crisis signal); a
+# database made before that had NOT NULL on those columns, so its flags table is rebuilt once.
+_FLAGS_V1_1 = """
+ALTER TABLE flags RENAME TO flags_v1;
+CREATE TABLE flags (
+    id TEXT PRIMARY KEY, room TEXT NOT NULL, message_id TEXT, author_id TEXT,
+    reporter TEXT, reason TEXT NOT NULL, created_at INTEGER NOT NULL, status TEXT NOT NULL,
+    resolution TEXT, snapshot BLOB, snapshot_key BLOB, purge_after INTEGER,
+    UNIQUE (room, message_id, reporter)
+);
+INSERT INTO flags SELECT * FROM flags_v1;
+DROP TABLE flags_v1;
+CREATE INDEX IF NOT EXISTS flags_by_status ON flags (status, created_at);
+"""
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def resolution_to_json(res: Resolution | None) -> str | None:
     if res is None:
         return None
@@ -60,9 +80,9 @@ def _flag(row: tuple[Any, ...]) -> StoredFlag:
     return StoredFlag(
         id=str(id_),
         room=str(room),
-        message_id=str(message_id),
-        author_id=str(author_id),
-        reporter=str(reporter),
+        message_id=_optional(message_id),
+        author_id=_optional(author_id),
+        reporter=_optional(reporter),
         reason=str(reason),
         created_at=int(created),
         status=FlagStatus(status),
@@ -90,6 +110,15 @@ class SqliteModStore:
 
     async def open(self) -> None:
         await self.db.ensure_schema(SCHEMA)
+
+        def migrate(c: sqlite3.Connection) -> None:
+            columns = {row[1]: row[3] for row in c.execute("PRAGMA table_info(flags)")}
+            if columns.get("reporter") == 1:  # NOT NULL: made before version 1.1
+                for statement in _FLAGS_V1_1.strip().split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+
+        await self.db.run(migrate)
 
     async def set_mute(self, mute: Mute) -> None:
         await self.db.run(
@@ -149,6 +178,8 @@ class SqliteModStore:
                     flag.purge_after,
                 ),
             )
+            if flag.message_id is None or flag.reporter is None:
+                return flag.id  # only a member's flag of a message is deduplicated
             row = c.execute(
                 "SELECT id FROM flags WHERE room=? AND message_id=? AND reporter=?",
                 (flag.room, flag.message_id, flag.reporter),

@@ -1,4 +1,4 @@
-"""Per-process send limits: a token bucket per member and room."""
+"""Per-process rate limits: token buckets for sends, flags, joins and history bytes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class TokenBucket:
     allowance up (docs/PROTOCOL.md precise rule 9).
     """
 
-    def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: int = 2000) -> None:
+    def __init__(self, clock: Clock, *, burst: int = 5, refill_ms: float = 2000) -> None:
         self.clock = clock
         self.burst = burst
         self.refill_ms = refill_ms
@@ -32,18 +32,20 @@ class TokenBucket:
             return 0
         return max(1, int((1.0 - tokens) * self.refill_ms + 0.999))
 
-    def take(self, key: tuple[str, str]) -> int:
-        """Take a token: 0 when taken, else milliseconds until one will be (nothing taken)."""
-        wait = self.check(key)
-        if not wait:
-            now = self.clock.now_ms()
-            self._state[key] = (self._tokens(key, now) - 1.0, now)
-        return wait
-
-    def refund(self, key: tuple[str, str]) -> None:
-        """Give back a token taken for work that was then refused."""
+    def take(self, key: tuple[str, str], cost: float = 1.0) -> int:
+        """Take ``cost`` tokens (at most a full bucket): 0 when taken, else ms until they will be there."""
         now = self.clock.now_ms()
-        self._state[key] = (min(float(self.burst), self._tokens(key, now) + 1.0), now)
+        tokens = self._tokens(key, now)
+        cost = min(cost, float(self.burst))
+        if tokens >= cost:
+            self._state[key] = (tokens - cost, now)
+            return 0
+        return max(1, int((cost - tokens) * self.refill_ms + 0.999))
+
+    def refund(self, key: tuple[str, str], cost: float = 1.0) -> None:
+        """Give back tokens taken for work that was then refused."""
+        now = self.clock.now_ms()
+        self._state[key] = (min(float(self.burst), self._tokens(key, now) + min(cost, float(self.burst))), now)
 
     def prune(self) -> None:
         """Forget buckets that have refilled completely."""

@@ -19,6 +19,12 @@ class Presence(Protocol):
     async def remove_member(self, room_id: str, member_id: str) -> list[str]:
         """Remove every socket of a member; return their sids."""
 
+    async def holders(self, room_id: str, member_id: str) -> set[str]:
+        """The ids of the processes holding a socket of this member in this room."""
+
+    def forget(self, room_id: str, member_id: str) -> None:
+        """This process's sockets of the member were taken out of the room (by a kick)."""
+
     async def members(self, room_id: str) -> list[Member]: ...
     async def counts(self, room_ids: list[str]) -> dict[str, int]: ...
     async def sids(self, room_id: str, member_id: str) -> list[str]: ...
@@ -74,6 +80,13 @@ class MemoryPresence:
         if not online:
             self._rooms.pop(room_id, None)
         return [] if entry is None else sorted(entry.sids)
+
+    async def holders(self, room_id: str, member_id: str) -> set[str]:
+        entry = self._rooms.get(room_id, {}).get(member_id)
+        return {"local"} if entry is not None and entry.sids else set()
+
+    def forget(self, room_id: str, member_id: str) -> None:
+        """Nothing to do: remove_member() is this process's whole record."""
 
     async def members(self, room_id: str) -> list[Member]:
         return [e.member for e in self._rooms.get(room_id, {}).values()]

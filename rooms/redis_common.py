@@ -42,10 +42,20 @@ def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]
     return wrapper
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A pooled client for binary values that reconnects by itself after Redis comes back."""
-    return aioredis.Redis.from_url(
+POOL_SIZE = 50  # connections per process (HEARTH_REDIS_POOL_SIZE); see docs/OPERATIONS.md
+POOL_TIMEOUT_S = 10.0  # how long a call waits for a free connection (a burst) before it is Unavailable
+
+
+def connect(url: str, *, pool_size: int = POOL_SIZE, pool_timeout_s: float = POOL_TIMEOUT_S) -> aioredis.Redis:
+    """A pooled client for binary values that reconnects by itself after Redis comes back.
+
+    The pool blocks: a burst of calls beyond ``pool_size`` waits up to ``pool_timeout_s`` for a
+    connection instead of failing at once (redis-py's default pool raises).
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=pool_size,
+        timeout=pool_timeout_s,
         socket_timeout=2,
         socket_connect_timeout=2,
         health_check_interval=15,
@@ -55,6 +65,7 @@ def connect(url: str) -> aioredis.Redis:
         retry=Retry(NoBackoff(), 1, supported_errors=(rex.ConnectionError,)),
         decode_responses=False,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 def text(value: bytes | str) -> str:

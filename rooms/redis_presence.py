@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 
 import redis.asyncio as aioredis
 
 from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
-from rooms.redis_common import guarded, key, script, text, texts
+from rooms.redis_common import DOWN, guarded, key, script, text, texts
 
 log = logging.getLogger(__name__)
 
+RETRY_S = 0.5  # a failed beat is retried this soon
 UNREADABLE = "Someone"  # a pseudonym sealed under a secret key this process does not have yet
 
 
@@ -48,6 +50,11 @@ class RedisPresence:
         self.ttl_ms = ttl_ms
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        # This process's own sockets (put back if our heartbeat lapsed), and leaves that could not
+        # reach Redis yet (finished by reap()).
+        self._local: dict[tuple[str, str], Member] = {}
+        self._pending_leaves: dict[tuple[str, str], str] = {}
+        self._out_of_touch_at: float | None = None  # monotonic time of the last failed beat
         # rooms/lua/presence_*.lua, each behind the shared presence_lib.lua.
         self._join = script(client, "rooms", "presence_lib", "presence_join")
         self._live = script(client, "rooms", "presence_lib", "presence_live")
@@ -91,29 +98,45 @@ class RedisPresence:
 
     # heartbeat -----------------------------------------------------------------
 
-    @guarded
     async def beat(self) -> None:
-        """Refresh this process's heartbeat (the background task does this every ``interval_s``)."""
-        async with self.r.pipeline(transaction=True) as pipe:
-            pipe.set(self._heartbeat(self.process_id), b"1", px=self.ttl_ms, get=True)
-            pipe.sadd(self.PROCESSES, self.process_id)
-            previous, _ = await pipe.execute()
+        """Refresh this process's heartbeat (the background task does this every ``interval_s``).
+
+        A beat that fails marks this process as out of touch: it does not judge other processes
+        dead until its own beats have succeeded for a whole TTL again (see ``reap``). A beat that
+        finds its heartbeat gone (an outage longer than the TTL, or Redis lost its data) puts
+        this process's sockets back.
+        """
+        try:
+            async with self.r.pipeline(transaction=True) as pipe:
+                pipe.set(self._heartbeat(self.process_id), b"1", px=self.ttl_ms, get=True)
+                pipe.sadd(self.PROCESSES, self.process_id)
+                previous, _ = await pipe.execute()
+        except DOWN as exc:
+            self._out_of_touch_at = time.monotonic()
+            raise Unavailable("The shared store (Redis) is unavailable; retry later.") from exc
         if previous is None and self._task is not None:
             # Lapsed (a long stall or a Redis outage): survivors may have reaped our sockets.
             log.warning("event=presence_heartbeat_lapsed process=%s", self.process_id)
+            self._out_of_touch_at = time.monotonic()
+            await self._reassert()
 
     async def start(self) -> None:
         await self.beat()
         self._task = asyncio.create_task(self._beat_loop(), name=f"presence-heartbeat-{self.process_id}")
 
     async def _beat_loop(self) -> None:
+        delay = self.interval_s
         while True:
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(delay)
             try:
                 await self.beat()
+                delay = self.interval_s
             except Unavailable:
+                # Beat again soon: Redis back means our heartbeat back before anyone may reap.
+                delay = min(self.interval_s, RETRY_S)
                 log.warning("event=presence_heartbeat code=unavailable process=%s", self.process_id)
             except Exception:  # the heartbeat must outlive any one bad beat, or our sockets vanish
+                delay = min(self.interval_s, RETRY_S)
                 log.exception("event=presence_heartbeat unhandled process=%s", self.process_id)
 
     async def stop_heartbeat(self) -> None:
@@ -129,10 +152,16 @@ class RedisPresence:
         with contextlib.suppress(Unavailable):
             await guarded(self.r.delete)(self._heartbeat(self.process_id))
 
+    async def _reassert(self) -> None:
+        """Put this process's sockets back after its heartbeat lapsed (capacity was checked when they joined)."""
+        for (room_id, sid), member in list(self._local.items()):
+            await self._join_script(room_id, member, sid, None)
+        if self._local:
+            log.info("event=presence_reasserted process=%s sockets=%d", self.process_id, len(self._local))
+
     # presence ------------------------------------------------------------------
 
-    @guarded
-    async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+    async def _join_script(self, room_id: str, member: Member, sid: str, capacity: int | None) -> int:
         result = await self._join(
             keys=[self._sockets(room_id), self._members(room_id), self._proc_rooms(self.process_id)],
             args=[
@@ -146,12 +175,30 @@ class RedisPresence:
                 room_id,
             ],
         )
-        if int(result) < 0:
-            raise RoomFull()
-        return bool(result)
+        return int(result)
 
     @guarded
+    async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+        self._pending_leaves.pop((room_id, sid), None)
+        result = await self._join_script(room_id, member, sid, capacity)
+        if result < 0:
+            raise RoomFull()
+        self._local[room_id, sid] = member
+        return bool(result)
+
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
+        """Remove a socket. When Redis cannot be reached the leave is kept and retried by ``reap()``,
+        which then reports the member as gone: a leave is never lost, and never raises."""
+        self._local.pop((room_id, sid), None)
+        try:
+            return await self._leave_now(room_id, member_id, sid)
+        except Unavailable:
+            self._pending_leaves[room_id, sid] = member_id
+            log.warning("event=presence_leave code=unavailable deferred=%d", len(self._pending_leaves))
+            return False
+
+    @guarded
+    async def _leave_now(self, room_id: str, member_id: str, sid: str) -> bool:
         last = await self._leave(
             keys=[self._sockets(room_id), self._members(room_id)],
             args=[self.HEARTBEAT_PREFIX, sid, member_id],
@@ -160,10 +207,36 @@ class RedisPresence:
 
     @guarded
     async def remove_member(self, room_id: str, member_id: str) -> list[str]:
-        sids = await self._remove(
-            keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX, member_id]
+        sids = sorted(
+            text(s)
+            for s in await self._remove(
+                keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX, member_id]
+            )
         )
-        return sorted(text(s) for s in sids)
+        self.forget(room_id, member_id)
+        return sids
+
+    def forget(self, room_id: str, member_id: str) -> None:
+        """This process no longer holds sockets of this member in this room (they were removed)."""
+        for room_sid, member in list(self._local.items()):
+            if room_sid[0] == room_id and member.id == member_id:
+                del self._local[room_sid]
+
+    @guarded
+    async def holders(self, room_id: str, member_id: str) -> set[str]:
+        """The processes that hold a socket of this member in this room."""
+        flat = await self.r.hvals(self._sockets(room_id))
+        return {pid for pid, _, mid in (text(v).partition("|") for v in flat) if mid == member_id}
+
+    @guarded
+    async def alive(self, process_ids: Iterable[str]) -> set[str]:
+        """Which of these processes have a heartbeat."""
+        pids = sorted(process_ids)
+        async with self.r.pipeline(transaction=False) as pipe:
+            for pid in pids:
+                pipe.exists(self._heartbeat(pid))
+            found = await pipe.execute()
+        return {pid for pid, n in zip(pids, found, strict=True) if n}
 
     @guarded
     async def members(self, room_id: str) -> list[Member]:
@@ -191,21 +264,38 @@ class RedisPresence:
 
     @guarded
     async def drop_room(self, room_id: str) -> None:
+        for room_sid in [rs for rs in self._local if rs[0] == room_id]:
+            del self._local[room_sid]
+        for room_sid in [rs for rs in self._pending_leaves if rs[0] == room_id]:
+            del self._pending_leaves[room_sid]
         await self.r.delete(self._sockets(room_id), self._members(room_id))
+
+    def may_reap(self) -> bool:
+        """Judge others dead only after our own beats have reached Redis for a whole TTL.
+
+        After an outage every heartbeat may have lapsed at once; each process then gets a
+        TTL to beat again (it retries every RETRY_S) before anyone counts it as gone.
+        """
+        out_of_touch = self._out_of_touch_at
+        return out_of_touch is None or time.monotonic() - out_of_touch >= self.ttl_ms / 1000
 
     @guarded
     async def reap(self) -> list[tuple[str, str]]:
-        """Remove sockets of processes whose heartbeat lapsed; return the (room, member) pairs now offline."""
+        """Finish deferred leaves and remove sockets of processes whose heartbeat lapsed;
+        return the (room, member) pairs now offline."""
+        gone: list[tuple[str, str]] = []
+        for (room_id, sid), member_id in list(self._pending_leaves.items()):
+            if await self._leave_now(room_id, member_id, sid):
+                gone.append((room_id, member_id))
+            self._pending_leaves.pop((room_id, sid), None)
+        if not self.may_reap():
+            return sorted(gone)
         pids = sorted(p for p in texts(await self.r.smembers(self.PROCESSES)) if p != self.process_id)
         if not pids:
-            return []
-        async with self.r.pipeline(transaction=False) as pipe:
-            for pid in pids:
-                pipe.exists(self._heartbeat(pid))
-            alive = await pipe.execute()
-        gone: list[tuple[str, str]] = []
-        for pid, is_alive in zip(pids, alive, strict=True):
-            if is_alive:
+            return sorted(gone)
+        alive = await self.alive(pids)
+        for pid in pids:
+            if pid in alive:
                 continue
             flat = await self._reap(
                 keys=[self.PROCESSES, self._proc_rooms(pid)],
@@ -213,5 +303,5 @@ class RedisPresence:
             )
             gone += [(text(flat[i]), text(flat[i + 1])) for i in range(0, len(flat), 2)]
         if gone:
-            log.info("event=presence_reaped processes=%d members=%d", len(pids), len(gone))
+            log.info("event=presence_reaped processes=%d members=%d", len(pids) - len(alive), len(gone))
         return sorted(gone)

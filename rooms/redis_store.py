@@ -61,6 +61,11 @@ def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
     )
 
 
+# Entries kept in each room's feed (a stream of message ids every process reads from where it
+# left off): enough to replay a busy room's minute of outage; older entries are trimmed.
+FEED_LENGTH = 10_000
+
+
 class RedisRoomStore:
     """Rooms in Redis; the key layout is in docs/ARCHITECTURE.md. Every key is made by ``key()``."""
 
@@ -73,6 +78,7 @@ class RedisRoomStore:
         self._create = script(client, "rooms", "create_room")
         self._update = script(client, "rooms", "hset_if_exists")
         self._live = script(client, "rooms", "live_newest_first")
+        self._add_message = script(client, "rooms", "add_message")
         self._delete_room = script(client, "rooms", "delete_room")
         self._put_key = script(client, "rooms", "put_key")
         self._extend_key = script(client, "rooms", "extend_key")
@@ -137,6 +143,9 @@ class RedisRoomStore:
                 k("members"),
                 k("slow"),
                 self.LIVE,
+                k("feed"),
+                k("sent"),
+                k("sent-expiry"),
             ],
             args=[room_id, self._msg_prefix(room_id), self._reactions_prefix(room_id)],
         )
@@ -145,16 +154,23 @@ class RedisRoomStore:
     # messages ----------------------------------------------------------------
 
     @guarded
-    async def add_message(self, msg: SealedMessage) -> None:
-        name = self._k(msg.room, "msg", msg.id)
+    async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
+        k = functools.partial(self._k, msg.room)
+        existing = await self._add_message(
+            keys=[k("msg", msg.id), k("msgs"), k("expiry"), self.LIVE, k("feed"), k("sent"), k("sent-expiry")],
+            args=[msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob, msg.room, FEED_LENGTH, dedupe or ""],
+        )
+        return None if existing is None else text(existing)
+
+    @guarded
+    async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(name, mapping={"ts": msg.ts, "expires_at": msg.expires_at, "epoch": msg.epoch, "blob": msg.blob})
-            # The body vanishes on its own at expires_at even if no purge ever runs.
-            pipe.pexpireat(name, msg.expires_at)
-            pipe.zadd(self._k(msg.room, "msgs"), {msg.id: msg.ts})
-            pipe.zadd(self._k(msg.room, "expiry"), {msg.id: msg.expires_at})
-            pipe.sadd(self.LIVE, msg.room)
-            await pipe.execute()
+            pipe.hget(self._k(room_id, "sent"), dedupe)
+            pipe.zscore(self._k(room_id, "sent-expiry"), dedupe)
+            message_id, until = await pipe.execute()
+        if message_id is None or until is None or score(until) <= now_ms:
+            return None
+        return text(message_id)
 
     async def _newest_live(
         self, room_id: str, now_ms: int, limit: int, max_score: str, skip: Sequence[str] = ()
@@ -290,7 +306,16 @@ class RedisRoomStore:
             for room_id in rooms:
                 k = functools.partial(self._k, room_id)
                 await self._purge_room(
-                    keys=[k("msgs"), k("expiry"), k("keys"), k("key-destroy"), k("slow"), self.LIVE],
+                    keys=[
+                        k("msgs"),
+                        k("expiry"),
+                        k("keys"),
+                        k("key-destroy"),
+                        k("slow"),
+                        self.LIVE,
+                        k("sent"),
+                        k("sent-expiry"),
+                    ],
                     args=[now_ms, self._msg_prefix(room_id), room_id, self._reactions_prefix(room_id)],
                     client=pipe,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -12,7 +13,7 @@ from rooms.clock import Clock
 from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
-from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings
+from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings, SealedMessage
 from rooms.presence import Presence
 from rooms.store import RoomStore
 from rooms.text import MAX_GUIDELINES, clean_text
@@ -23,6 +24,10 @@ DEFAULT_TTL_S = 86400
 MIN_TTL_S, MAX_TTL_S = 60, 2_592_000
 MAX_SLOW_MODE_S = 3600
 MAX_CAPACITY = 100_000
+# room:join per identity (peers): a burst of JOIN_BURST, then one join every JOIN_REFILL_MS.
+JOIN_BURST, JOIN_REFILL_MS = 20, 1000
+# History sent on join per identity (peers), in KiB of sealed messages: 8 MiB at once, 256 KiB/s after.
+HISTORY_BURST_KIB, HISTORY_KIB_PER_S = 8192, 256
 ROOM_CACHE_MS = 5000  # a safety net only: changes are announced to every process at once
 MAX_IDENTITY_AGE_S = 604_800
 MAX_NAME, MAX_TOPIC = 80, 500
@@ -65,6 +70,11 @@ class RoomStatus:
 
     online: int
     attended: bool
+
+
+def sent_key(author_id: str, client_id: str) -> str:
+    """What makes a send idempotent: the author and their client id, hashed to a fixed-size key."""
+    return hashlib.sha256(f"{author_id}\x00{client_id}".encode()).hexdigest()[:32]
 
 
 def slugify(name: str) -> str:
@@ -112,6 +122,8 @@ class RoomService:
         clock: Clock,
         guards: Guards,
         limiter: TokenBucket,
+        join_limiter: TokenBucket | None = None,
+        history_limiter: TokenBucket | None = None,
     ) -> None:
         self.store = store
         self.presence = presence
@@ -120,6 +132,10 @@ class RoomService:
         self.clock = clock
         self.guards = guards
         self.limiter = limiter
+        self.join_limiter = join_limiter or TokenBucket(clock, burst=JOIN_BURST, refill_ms=JOIN_REFILL_MS)
+        self.history_limiter = history_limiter or TokenBucket(
+            clock, burst=HISTORY_BURST_KIB, refill_ms=1000 / HISTORY_KIB_PER_S
+        )
         self._seq_ms = 0
         self._seq = 0
         # Room settings are read on every send; keep them briefly. Changes made on this process
@@ -186,20 +202,46 @@ class RoomService:
         return Member(self.member_ids.member_id(room_id, identity.id), identity.pseudonym, identity.role)
 
     async def join(self, identity: Identity, room_id: str, sid: str, *, rejoin: bool = False) -> JoinResult:
-        """Join a room on socket ``sid``; ``rejoin`` when this socket is already in it (no announcement)."""
-        room = await self.get_room(room_id)
-        you = self.member_for(identity, room.id)
-        if not identity.is_staff:
-            await self.guards.check_join(room, you.id)
-            if room.locked:
-                raise RoomLocked()
+        """Join a room on socket ``sid``; ``rejoin`` when this socket is already in it (no announcement).
+
+        Peers are limited per identity in joins and in history bytes; the join token is taken
+        before the first await and given back, like the bytes, when the join is refused.
+        """
+        limited = not identity.is_staff
+        bucket = ("join", identity.id)
+        if limited and (wait := self.join_limiter.take(bucket)):
+            raise RateLimited(wait, "You are joining rooms too quickly; wait a moment.")
+        history_kib = 0.0
+        try:
+            room = await self.get_room(room_id)
+            you = self.member_for(identity, room.id)
+            if limited:
+                await self.guards.check_join(room, you.id)
+                if room.locked:
+                    raise RoomLocked()
+            sealed = await self.store.history(room.id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT)
+            if limited:
+                history_kib = sum(len(s.blob) for s in sealed) / 1024
+                if wait := self.history_limiter.take(bucket, history_kib):
+                    history_kib = 0.0
+                    raise RateLimited(wait, "You are loading history too quickly; wait a moment.")
+            return await self._join(identity, room, you, sid, sealed, rejoin=rejoin)
+        except BaseException:
+            if limited:
+                self.join_limiter.refund(bucket)
+                self.history_limiter.refund(bucket, history_kib)
+            raise
+
+    async def _join(
+        self, identity: Identity, room: Room, you: Member, sid: str, sealed: list[SealedMessage], *, rejoin: bool
+    ) -> JoinResult:
         first = await self.presence.join(room.id, you, sid, capacity=room.capacity)
         if first:
             await self.store.record_member(
                 MemberRecord(room.id, you.id, identity.role, identity.pseudonym if identity.is_staff else None)
             )
         members = await self.presence.members(room.id)
-        history = await self.history(room.id)
+        history = await self._open(sealed)
         mute = await self.guards.current_mute(room.id, you.id)
         return JoinResult(room, you, members, history, first and not rejoin, mute)
 
@@ -207,7 +249,9 @@ class RoomService:
         return await self.presence.leave(room_id, member_id, sid)
 
     async def history(self, room_id: str) -> list[Message]:
-        sealed = await self.store.history(room_id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT)
+        return await self._open(await self.store.history(room_id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT))
+
+    async def _open(self, sealed: list[SealedMessage]) -> list[Message]:
         opened = [await self.vault.open(s) for s in sealed]
         return [m for m in opened if m is not None]
 
@@ -218,6 +262,12 @@ class RoomService:
     ) -> Message:
         clean = clean_text(text)
         author = self.member_for(identity, room.id)
+        # A resend under the same client id is answered with the message already stored.
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        if dedupe is not None:
+            earlier = await self.store.find_sent(room.id, dedupe, now_ms=self.clock.now_ms())
+            if earlier is not None:
+                return await self.find_message(room.id, earlier)
         bucket = (room.id, author.id)
         limited = not identity.is_staff
         # The token is taken before the first await, so concurrent sends of one member (from
@@ -255,7 +305,10 @@ class RoomService:
             client_id=client_id,
             reply_to=reply_to,
         )
-        await self.store.add_message(await self.vault.seal(msg))
+        dedupe = None if client_id is None else sent_key(author.id, client_id)
+        earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
+        if earlier is not None:  # a concurrent resend was stored first
+            return await self.find_message(room.id, earlier)
         return msg
 
     def _next_id(self, now: int) -> str:
@@ -292,5 +345,6 @@ class RoomService:
         now = self.clock.now_ms()
         counts = await self.store.purge(now_ms=now)
         self.vault.prune(now)
-        self.limiter.prune()
+        for limiter in (self.limiter, self.join_limiter, self.history_limiter):
+            limiter.prune()
         return counts

@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS reactions (
     expires_at INTEGER NOT NULL, PRIMARY KEY (room, message_id, kind, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reactions_by_expiry ON reactions (expires_at);
+CREATE TABLE IF NOT EXISTS sent (
+    room TEXT NOT NULL, dedupe TEXT NOT NULL, message_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    PRIMARY KEY (room, dedupe)
+) WITHOUT ROWID;
 """
 
 # Version 1.1 room columns, added to databases created before them (name, SQL definition).
@@ -166,7 +170,7 @@ class SqliteRoomStore:
 
     async def delete_room(self, room_id: str) -> bool:
         def op(c: sqlite3.Connection) -> bool:
-            for table in ("messages", "reactions", "room_keys", "members", "slow_mode"):
+            for table in ("messages", "reactions", "room_keys", "members", "slow_mode", "sent"):
                 c.execute(f"DELETE FROM {table} WHERE room=?", (room_id,))  # noqa: S608
             return c.execute("DELETE FROM rooms WHERE id=?", (room_id,)).rowcount > 0
 
@@ -174,13 +178,33 @@ class SqliteRoomStore:
         await self.db.checkpoint()  # the room's keys must not outlive it in the WAL
         return deleted
 
-    async def add_message(self, msg: SealedMessage) -> None:
-        await self.db.run(
-            lambda c: c.execute(
+    async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
+        def op(c: sqlite3.Connection) -> str | None:
+            if dedupe is not None:
+                row = c.execute(
+                    "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (msg.room, dedupe, msg.ts)
+                ).fetchone()
+                if row is not None:
+                    return str(row[0])
+                c.execute(
+                    "INSERT OR REPLACE INTO sent (room, dedupe, message_id, expires_at) VALUES (?,?,?,?)",
+                    (msg.room, dedupe, msg.id, msg.expires_at),
+                )
+            c.execute(
                 f"INSERT INTO messages ({_MSG_COLS}) VALUES (?,?,?,?,?,?)",  # noqa: S608
                 (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob),
             )
+            return None
+
+        return await self.db.run(op)
+
+    async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
+        row = await self.db.run(
+            lambda c: c.execute(
+                "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (room_id, dedupe, now_ms)
+            ).fetchone()
         )
+        return None if row is None else str(row[0])
 
     async def history(self, room_id: str, *, now_ms: int, limit: int) -> list[SealedMessage]:
         rows = await self.db.run(
@@ -301,6 +325,7 @@ class SqliteRoomStore:
             c.execute("DELETE FROM reactions WHERE expires_at<=?", (now_ms,))
             keys = c.execute("DELETE FROM room_keys WHERE destroy_after<=?", (now_ms,)).rowcount
             c.execute("DELETE FROM slow_mode WHERE next_ms<=?", (now_ms,))
+            c.execute("DELETE FROM sent WHERE expires_at<=?", (now_ms,))
             return messages, keys
 
         counts = await self.db.run(op)

@@ -24,7 +24,12 @@ class RoomStore(Protocol):
         """Destroy the room, its messages and their reactions, its keys and its member records."""
 
     # messages
-    async def add_message(self, msg: SealedMessage) -> None: ...
+    async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
+        """Store a message; None when stored. With ``dedupe`` (the author's client id, hashed): when a
+        live message was already stored under it, store nothing and return that message's id."""
+
+    async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
+        """The id of the live message stored under ``dedupe``, if any."""
 
     async def history(self, room_id: str, *, now_ms: int, limit: int) -> list[SealedMessage]:
         """Live messages, oldest first, the newest ``limit`` of them."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import orjson
 import socketio
@@ -14,18 +15,21 @@ from aiohttp import web
 from moderation import housekeeping
 from moderation.staff import ensure_admin
 from rooms.clock import Clock, SystemClock
-from rooms.errors import HearthError
-from server import events, lifecycle, metrics
-from server.broadcast import DirectManager, DirectRedisManager, install_transport_tweaks
-from server.bus import Bus, LocalBus, RedisBus
+from rooms.errors import HearthError, Unavailable
+from server import events, lifecycle, metrics, wire
+from server.acks import error_ack
 from server.config import Config
 from server.connections import Connections
 from server.control import Control
+from server.delivery import Delivery
 from server.events import HearthSocketServer
 from server.http_api import REALTIME, SERVICES, add_routes, cors_middleware, errors_middleware, security_headers
+from server.ip_limits import client_address
 from server.notify import Notifier
 from server.realtime import Realtime
 from server.services import open_services
+from server.transport import TransportSettings, make_manager
+from server.transport.drain import DRAIN
 
 log = logging.getLogger(__name__)
 CONFIG = web.AppKey("config", Config)
@@ -45,58 +49,71 @@ class _OrjsonForSocketIO:
 
 
 def _socket_server(config: Config) -> socketio.AsyncServer:
-    install_transport_tweaks()
-    manager: socketio.AsyncManager = DirectManager()
-    if config.redis_url is not None:
-        # JSON over Redis pub/sub; connects lazily, so create_app does no I/O.
-        manager = DirectRedisManager(
-            config.redis_url,
-            channel="hearth-socketio",
-            redis_options={"socket_connect_timeout": 2, "socket_timeout": 2},
-        )
-    return HearthSocketServer(
-        async_mode="aiohttp",
-        client_manager=manager,
+    settings = TransportSettings(
+        ping_interval_s=20,
+        ping_timeout_s=20,
+        # Large enough that an oversized payload gets an `invalid` ack rather than a dropped connection.
+        max_payload=1024 * 1024,
+        address_of=_address_of(config) if config.ip_limits else None,
+    )
+    sio = HearthSocketServer(
+        transport_settings=settings,
+        client_manager=make_manager(config.redis_url),
         cors_allowed_origins=list(config.allowed_origins) or None,
         logger=False,
         engineio_logger=False,
         json=_OrjsonForSocketIO,
         # Events of one socket run in order, so a member's messages keep their order.
         async_handlers=False,
-        ping_interval=20,
-        ping_timeout=20,
-        # Large enough that an oversized payload gets an `invalid` ack rather than a dropped connection.
-        max_http_buffer_size=1024 * 1024,
     )
+    # SIGTERM (server/transport/drain.py): what clients are told, and the answer to late events.
+    sio.drain.notice = wire.server_closing(1000)
+    sio.drain.closing_reply = error_ack(Unavailable("The server is restarting; reconnect shortly."))
+    return sio
+
+
+def _address_of(config: Config) -> Callable[[dict[str, Any]], str]:
+    def address_of(environ: dict[str, Any]) -> str:
+        request: web.Request = environ["aiohttp.request"]
+        return client_address(request.remote, request.headers.get("X-Forwarded-For"), config.trusted_proxies)
+
+    return address_of
 
 
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[errors_middleware, cors_middleware(config.allowed_origins), security_headers],
+        # security_headers is outermost so error responses carry the headers too.
+        middlewares=[security_headers, errors_middleware, cors_middleware(config.allowed_origins)],
         client_max_size=64 * 1024,
+        # Request bodies are not inflated: /api refuses any Content-Encoding (server/http_api.py).
+        handler_args={"auto_decompress": False},
     )
     app[CONFIG] = config
     sio = _socket_server(config)
+    app[DRAIN] = sio.drain
     sio.attach(app)
     add_routes(app)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         svc = await open_services(config, clock)
         app[SERVICES] = svc
-        bus: Bus = LocalBus() if config.redis_url is None else RedisBus(config.redis_url)
+        bus = svc.stores.bus
         conns = Connections(sio)
-        rt = Realtime(svc, conns, Notifier(sio), Control(bus, svc.rooms, conns))
+        notify = Notifier(sio)
+        control = Control(bus, svc.rooms, conns, notify, svc.presence)
+        rt = Realtime(svc, conns, notify, control, Delivery(notify, svc))
         lifecycle.register(sio, rt)
         events.register(sio, rt)
         await bus.start(rt.control.on_message)
+        await rt.delivery.start()
         app[REALTIME] = rt
         if config.admin_password is not None:
             await ensure_admin(svc.mod, config.admin_password.value)
         log.info("event=started store=%s", config.store_name)
         yield
-        await bus.aclose()
-        await svc.aclose()
+        await rt.delivery.aclose()
+        await svc.aclose()  # the bus too
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
@@ -115,6 +132,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
                 await task
 
     async def on_shutdown(app: web.Application) -> None:
+        await sio.drain.run()  # already done on SIGTERM by the serving process (server/transport/drain.py)
         if REALTIME in app:
             await lifecycle.shutdown(app[REALTIME])
 

@@ -54,6 +54,7 @@ async def _tune_gc(app: web.Application) -> None:
 
 def serve(config: Config) -> int:
     from server.app import ACCESS_LOG_FORMAT, create_app
+    from server.transport.drain import drain_on_sigterm
 
     try:
         import uvloop
@@ -63,6 +64,7 @@ def serve(config: Config) -> int:
         loop = None
     app = create_app(config)
     app.on_startup.append(_tune_gc)
+    app.on_startup.append(drain_on_sigterm)  # SIGTERM drains the sockets before aiohttp closes them
     where = f"http://{config.host}:{config.port}/"
     store = f"sqlite ({config.db_path})" if config.redis_url is None else "redis"
     log.info("event=config %r", config)  # secrets are masked by their own repr

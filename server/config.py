@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto.keys import SecretKeyError, parse_secret_keys
+from moderation.crisis import CrisisFileError, load_catalog
+
+DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 
 
 class ConfigError(Exception):
@@ -74,7 +77,10 @@ class Config:
     purge_interval_s: float = 15.0
     presence_ttl_s: int = 15  # Redis mode: a process that stops heartbeating is gone after this
     presence_reap_s: float = 5.0
+    redis_pool_size: int = 50  # Redis mode: connections per process; a burst beyond it waits (docs/OPERATIONS.md)
     key_epoch_s: int = 3600
+    crisis_file: Path | None = None  # None: the default shipped with Hearth
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
 
     @property
     def store_name(self) -> str:
@@ -125,9 +131,14 @@ class Config:
             ("HEARTH_CONNECTS_PER_IP_PER_MIN", "connects_per_ip_per_min"),
             ("HEARTH_FLAG_RETENTION_DAYS", "flag_retention_days"),
             ("HEARTH_PRESENCE_TTL_S", "presence_ttl_s"),
+            ("HEARTH_REDIS_POOL_SIZE", "redis_pool_size"),
         ):
             if env.get(name, "").strip():
                 values[key] = _positive_int(env[name], name)
+        if env.get("HEARTH_CRISIS_FILE", "").strip():
+            values["crisis_file"] = _crisis_file(env["HEARTH_CRISIS_FILE"])
+        if env.get("HEARTH_QUICK_EXIT_URL", "").strip():
+            values["quick_exit_url"] = _quick_exit_url(env["HEARTH_QUICK_EXIT_URL"])
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Config:
@@ -163,6 +174,22 @@ def _origin(raw: str) -> str:
     if not origin.startswith(("http://", "https://")):
         raise ConfigError(f"HEARTH_ALLOWED_ORIGINS items must start with http:// or https://, got {origin!r}")
     return origin
+
+
+def _crisis_file(raw: str) -> Path:
+    path = Path(raw.strip()).expanduser()
+    try:
+        load_catalog(path)  # read once here, so a bad file stops start-up with one clear line
+    except CrisisFileError as exc:
+        raise ConfigError(str(exc)) from None
+    return path
+
+
+def _quick_exit_url(raw: str) -> str:
+    url = raw.strip()
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "\"'<> \t\n"):
+        raise ConfigError(f"HEARTH_QUICK_EXIT_URL must be an http:// or https:// address, got {url!r}")
+    return url
 
 
 def _network(raw: str) -> str:

@@ -57,6 +57,12 @@ class Connections:
     def staff_sids(self, staff_id: str) -> list[str]:
         return [sid for sid, conn in self._conns.items() if conn.identity.staff_id == staff_id]
 
+    def member_sids(self, room_id: str, member_id: str) -> list[str]:
+        """This process's sockets of a member in a room."""
+        return [
+            sid for sid, conn in self._conns.items() if (m := conn.rooms.get(room_id)) is not None and m.id == member_id
+        ]
+
     def in_room(self, sid: str, room_id: str) -> bool:
         conn = self._conns.get(sid)
         room = self.sio.manager.rooms.get(NS, {}).get(wire.channel(room_id))

@@ -1,22 +1,50 @@
-"""Cross-process control messages: a room's settings changed, a staff account was removed."""
+"""Cross-process control messages: a room's settings changed, a staff account was removed, a kick."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from moderation.remove import Kick
+from rooms.presence import Presence
 from rooms.service import RoomService
 from server.bus import Bus
 from server.connections import Connections
+from server.notify import Notifier
 
 ROOM_CHANGED = "room_changed"
 STAFF_REMOVED = "staff_removed"
+KICK = "kick"
 
 
 class Control:
-    def __init__(self, bus: Bus, rooms: RoomService, conns: Connections) -> None:
+    def __init__(self, bus: Bus, rooms: RoomService, conns: Connections, notify: Notifier, presence: Presence) -> None:
         self.bus = bus
         self.rooms = rooms
         self.conns = conns
+        self.notify = notify
+        self.presence = presence
+
+    async def kick(self, kick: Kick, holders: set[str]) -> None:
+        """Have every process in ``holders`` take its sockets of the member out; Unavailable unless all did."""
+        message = {
+            "op": KICK,
+            "room": kick.room,
+            "member": kick.member_id,
+            "reason": kick.reason,
+            "banned_until": kick.banned_until,
+        }
+        await self.bus.request(message, to=holders)
+
+    async def _kick_here(self, message: dict[str, Any]) -> None:
+        room_id, member_id = str(message.get("room")), str(message.get("member"))
+        until = message.get("banned_until")
+        self.presence.forget(room_id, member_id)
+        for sid in self.conns.member_sids(room_id, member_id):
+            reason = str(message.get("reason"))
+            await self.notify.room_removed_sid(
+                sid, room_id, reason, until if isinstance(until, int) else None, here_only=True
+            )
+            await self.conns.leave(sid, room_id)
 
     async def room_changed(self, room_id: str) -> None:
         """Tell every process to drop its cached copy of a room's settings."""
@@ -29,7 +57,9 @@ class Control:
 
     async def on_message(self, message: dict[str, Any]) -> None:
         op = message.get("op")
-        if op == ROOM_CHANGED:
+        if op == KICK:
+            await self._kick_here(message)
+        elif op == ROOM_CHANGED:
             self.rooms.forget_room(str(message.get("room")))
         elif op == STAFF_REMOVED:
             for sid in self.conns.staff_sids(str(message.get("staff_id"))):

@@ -12,11 +12,13 @@ from moderation import delete as delete_cmd
 from moderation import flag as flag_cmd
 from moderation import mute as mute_cmd
 from moderation import remove as remove_cmd
+from moderation.unattended import room_for_send
 from rooms.errors import Invalid
-from rooms.models import LeaveReason
-from server import metrics, payloads, wire
+from rooms.models import LeaveReason, Unattended
+from server import metrics, payloads, safety, wire
 from server.acks import acked, error_ack
 from server.realtime import Realtime
+from server.transport import TransportServer
 
 NS = "/"
 UNKNOWN_EVENT = Invalid("Unknown event.")
@@ -25,10 +27,12 @@ Ack = dict[str, Any]
 
 async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
     identity = rt.conns.identity(sid)
+    await safety.guidelines_gate(rt, identity, p)
     result = await rt.svc.rooms.join(identity, p.room, sid, rejoin=rt.conns.in_room(sid, p.room))
     await rt.conns.enter(sid, result.room.id, result.you)
     if result.announce:
         await rt.notify.member_joined(result.room.id, result.you)
+        await safety.staff_joined(rt, result.room.id, result.you, result.members)
     reactions = await rt.svc.expressions.summaries(result.room.id, result.history, result.you.id)
     return wire.join_ack(result, reactions)
 
@@ -38,18 +42,21 @@ async def room_leave(rt: Realtime, sid: str, p: payloads.RoomRef) -> Ack:
     await rt.conns.leave(sid, p.room)
     if await rt.svc.rooms.leave(p.room, member.id, sid):
         await rt.notify.member_left(p.room, member.id, LeaveReason.LEFT)
+        await safety.member_gone(rt, p.room, member)
     return {}
 
 
 async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
     identity, _ = rt.conns.member_in(sid, p.room)
     room = await rt.svc.rooms.get_room(p.room)
+    if not identity.is_staff and room.unattended is not Unattended.OPEN:
+        room = room_for_send(room, identity, attended=(await rt.svc.rooms.status(room.id)).attended)
     msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, reply_to=p.reply_to)
-    body = wire.message(msg)
     rt.svc.expressions.sent(room.id, msg.author.id)
-    await rt.notify.message_new(room.id, body)
+    await rt.delivery.sent(msg)  # at once, or (Redis) from the room's feed on every process
     metrics.MESSAGES.inc()
-    return {"message": body}
+    await safety.after_send(rt, msg)
+    return {"message": wire.message(msg)}
 
 
 async def typing(rt: Realtime, sid: str, p: payloads.Typing) -> Ack:
@@ -122,6 +129,8 @@ EVENTS: dict[str, tuple[type[payloads.Payload], Handler]] = {
     "mod:unmute": (payloads.Unmute, mod_unmute),
     "mod:remove": (payloads.Remove, mod_remove),
     "mod:delete": (payloads.Delete, mod_delete),
+    "support:request": (payloads.SupportRequest, safety.support_request),
+    "support:reply": (payloads.SupportReply, safety.support_reply),
 }
 
 
@@ -143,7 +152,7 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
     sio.on("*", unknown)
 
 
-class HearthSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+class HearthSocketServer(TransportServer):
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
         # Precise rule 20: a client sending "connect" or "disconnect" as an ordinary event would
         # otherwise reach the lifecycle handlers; answer it like any unknown event instead.

@@ -38,8 +38,16 @@ def error_response(exc: HearthError) -> web.Response:
     return web.json_response({"error": exc.to_wire()}, status=exc.status, headers=headers)
 
 
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/api/") and request.headers.get("Content-Encoding", "identity") != "identity":
+        # Bodies arrive as sent (the app turns aiohttp's decompression off): refuse encodings outright
+        # rather than inflate attacker-chosen data or fail inside the parser.
+        return _error(415, "invalid", "Content-Encoding is not supported; send plain JSON.")
     try:
         return await handler(request)
     except HearthError as exc:
@@ -49,7 +57,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
         code = {404: "not_found", 405: "invalid", 413: "invalid"}.get(exc.status, "invalid")
-        return web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+        return _error(exc.status, code, exc.reason)
     except Exception:
         return web.json_response({"error": internal_error(f"path={request.path}")}, status=500)
 
@@ -78,7 +86,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if not request.path.startswith("/api/"):
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"  # tokens and private data: never cached
+    else:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response
@@ -145,8 +155,15 @@ async def patch_room(request: web.Request) -> web.Response:
 async def delete_room(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     room = await room_admin.delete_room(svc.mod, await identity(request), request.match_info["room_id"])
+    await svc.stores.safety.delete_room(room.id)
     await request.app[REALTIME].room_deleted(room.id)
     return web.Response(status=204)
+
+
+async def get_safety(request: web.Request) -> web.Response:
+    """What the page needs before any join: where the quick exit goes, and the resources (no token)."""
+    svc = request.app[SERVICES]
+    return web.json_response({"quick_exit_url": svc.config.quick_exit_url, "resources": svc.crisis.resources_wire()})
 
 
 # admin review -------------------------------------------------------------
@@ -238,6 +255,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/rooms", post_room)
     r.add_patch("/api/rooms/{room_id}", patch_room)
     r.add_delete("/api/rooms/{room_id}", delete_room)
+    r.add_get("/api/safety", get_safety)
     r.add_get("/api/admin/flags", get_flags)
     r.add_post("/api/admin/flags/{flag_id}/resolve", resolve_flag)
     r.add_get("/api/admin/audit", get_audit)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from rooms.errors import HearthError, RateLimited
 from rooms.models import LeaveReason
-from server import metrics
+from server import metrics, safety
 from server.ip_limits import client_address
 from server.realtime import Realtime
 
@@ -56,6 +56,7 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
             try:
                 if await svc.rooms.leave(room_id, member.id, sid):
                     await rt.notify.member_left(room_id, member.id, LeaveReason.DISCONNECTED, skip_sid=sid)
+                    await safety.member_gone(rt, room_id, member)
             except HearthError:
                 log.warning("event=disconnect sid=%s room=%s code=presence_cleanup_failed", sid, room_id)
         log.info("event=disconnect sid=%s", sid)
@@ -66,8 +67,12 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
 
 async def reap_presence(rt: Realtime) -> None:
     """Report members whose only sockets were on a process that died without saying goodbye."""
+    rooms = set()
     for room_id, member_id in await rt.svc.presence.reap():
         await rt.notify.member_left(room_id, member_id, LeaveReason.DISCONNECTED)
+        rooms.add(room_id)
+    for room_id in rooms:  # the dead process may have held the last staff member (rule 31)
+        await safety.attended_changed(rt, room_id, was_attended=True)
 
 
 async def shutdown(rt: Realtime) -> None:

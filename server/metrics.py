@@ -19,6 +19,9 @@ LATENCY = Histogram(
 )
 PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", registry=REGISTRY)
 KEYS_DESTROYED = Counter("hearth_destroyed_keys_total", "Room data keys destroyed", registry=REGISTRY)
+# Counts only: never the text, the phrase that matched, a pseudonym or a member id.
+CRISIS_SIGNALS = Counter("hearth_crisis_signals_total", "Messages that matched a crisis phrase", registry=REGISTRY)
+SUPPORT_REQUESTS = Counter("hearth_support_requests_total", "Help requests made (support:request)", registry=REGISTRY)
 
 
 def observe_event(event: str, code: str, seconds: float) -> None:

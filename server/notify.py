@@ -6,7 +6,9 @@ from typing import Any
 
 import socketio
 
+from moderation.alerts import Alert
 from moderation.flag import Flag
+from moderation.support import Reply
 from rooms.models import LeaveReason, Member, Room
 from server import wire
 
@@ -28,8 +30,9 @@ class Notifier:
     ) -> None:
         await self._to_room("member:left", wire.member_left(room_id, member_id, reason), room_id, skip_sid=skip_sid)
 
-    async def message_new(self, room_id: str, body: dict[str, Any]) -> None:
-        await self._to_room("message:new", body, room_id)
+    async def message_new(self, room_id: str, body: dict[str, Any], *, here_only: bool = False) -> None:
+        """``here_only``: this process's sockets (each process delivers from the Redis feed itself)."""
+        await self._to_room("message:new", body, room_id, ignore_queue=here_only)
 
     async def member_typing(self, room_id: str, member_id: str, *, skip_sid: str) -> None:
         await self._to_room("member:typing", wire.member_typing(room_id, member_id), room_id, skip_sid=skip_sid)
@@ -50,13 +53,31 @@ class Notifier:
         """Admins anywhere, and staff who joined the flag's room (precise rule 14)."""
         await self.sio.emit("flag:new", wire.flag(flag), room=[wire.ADMINS, wire.staff_channel(flag.room)])
 
+    async def mod_alert(self, a: Alert) -> None:
+        """Staff who joined the room, and every connected admin (an admin in both gets it once)."""
+        await self.sio.emit("mod:alert", wire.alert(a), room=[wire.ADMINS, wire.staff_channel(a.room)])
+
+    async def support_resources(self, sids: list[str], room_id: str, resources: list[dict[str, str]]) -> None:
+        """Only the sockets of the member concerned; nobody else learns that a signal fired."""
+        body = wire.support_resources(room_id, resources)
+        for sid in sids:
+            await self.sio.emit("support:resources", body, to=sid)
+
+    async def support_reply(self, sids: list[str], reply: Reply) -> None:
+        body = wire.support_reply(reply)
+        for sid in sids:
+            await self.sio.emit("support:reply", body, to=sid)
+
     async def room_updated(self, room: Room, online: int, attended: bool) -> dict[str, Any]:
         body = wire.room(room, online, attended)
         await self._to_room("room:updated", body, room.id)
         return body
 
-    async def room_removed_sid(self, sid: str, room_id: str, reason: str, banned_until: int | None) -> None:
-        await self.sio.emit("room:removed", wire.room_removed(room_id, reason, banned_until), to=sid)
+    async def room_removed_sid(
+        self, sid: str, room_id: str, reason: str, banned_until: int | None, *, here_only: bool = False
+    ) -> None:
+        payload = wire.room_removed(room_id, reason, banned_until)
+        await self.sio.emit("room:removed", payload, to=sid, ignore_queue=here_only)
 
     async def room_deleted(self, room_id: str) -> None:
         await self._to_room("room:removed", wire.room_removed(room_id, "room_deleted", None), room_id)

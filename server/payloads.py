@@ -56,6 +56,7 @@ _FRIENDLY = {
     "unattended": "unattended must be open, slow or read_only.",
     "reaction": "reaction must be one of " + ", ".join(r.value for r in Reaction) + ".",
     "reply_to": "reply_to must be a message id.",
+    "accept_guidelines": "accept_guidelines must be the version number of the guidelines read.",
 }
 _PATH = re.compile(r" - at `\$(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
 _NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -73,7 +74,7 @@ class RoomRef(Payload, frozen=True):
 
 
 class Join(RoomRef, frozen=True):
-    pass
+    accept_guidelines: Annotated[int, Meta(ge=0)] | None = None  # the guidelines version read (rule 23)
 
 
 class Send(RoomRef, frozen=True):
@@ -120,6 +121,15 @@ class Remove(RoomRef, frozen=True):
 class Delete(RoomRef, frozen=True):
     message_id: Id
     reason: Text | None = None
+
+
+class SupportRequest(RoomRef, frozen=True):
+    text: Text | None = None
+
+
+class SupportReply(RoomRef, frozen=True):
+    member: Id
+    text: Text
 
 
 # HTTP bodies ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from crypto.keys import generate_secret_key
 from crypto.sealing import Keyring
 from crypto.tokens import TokenSigner
 from moderation.context import Moderation
+from moderation.crisis import CrisisCatalog, CrisisFileError, load_catalog
 from moderation.guards import ModerationGuards
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
@@ -46,6 +47,7 @@ class Services:
     login_limiter: LoginLimiter
     ip_limiter: IpLimiter
     stores: Stores
+    crisis: CrisisCatalog  # phrases and resources (HEARTH_CRISIS_FILE, else the shipped default)
 
     async def ping(self) -> None:
         await self.room_store.ping()
@@ -78,6 +80,10 @@ async def open_services(config: Config, clock: Clock) -> Services:
     if config.secret is None:
         raise ConfigError("No secret key: set HEARTH_SECRET_KEY.")
     keyring = Keyring(config.secret.keys)
+    try:
+        crisis = load_catalog(config.crisis_file)
+    except CrisisFileError as exc:
+        raise ConfigError(str(exc)) from None
     stores = await open_stores(config)
     room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
@@ -128,4 +134,5 @@ async def open_services(config: Config, clock: Clock) -> Services:
         login_limiter=LoginLimiter(clock),
         ip_limiter=ip_limiter,
         stores=stores,
+        crisis=crisis,
     )

@@ -1,17 +1,23 @@
-"""The one place the stores are opened: SQLite (embedded) or Redis (shared), and how they close."""
+"""The one place the stores (and the control bus beside them) are opened, SQLite or Redis, and closed."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crypto.keys import derive_key
+from moderation.safety_store import SafetyStore
 from moderation.store import ModStore
 from rooms.errors import Unavailable
 from rooms.presence import Presence
 from rooms.store import RoomStore
+from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from rooms.redis_feed import RedisFeed
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,9 @@ class Stores:
     rooms: RoomStore
     mod: ModStore
     presence: Presence
+    bus: Bus
+    safety: SafetyStore
+    feed: RedisFeed | None = None  # Redis: every room's feed of stored messages (server/delivery.py reads it)
     closers: list[Closer] = field(default_factory=list)  # run in reverse order by aclose()
 
     async def aclose(self) -> None:
@@ -42,6 +51,7 @@ async def open_stores(config: Config) -> Stores:
 
 
 async def _open_sqlite(config: Config) -> Stores:
+    from moderation.safety_sqlite import SqliteSafetyStore
     from moderation.sqlite_store import SqliteModStore
     from rooms.presence import MemoryPresence
     from rooms.sqlite_db import SqliteDatabase
@@ -50,18 +60,23 @@ async def _open_sqlite(config: Config) -> Stores:
     db = SqliteDatabase(config.db_path)
     await db.open()
     room_store, mod_store, presence = SqliteRoomStore(db), SqliteModStore(db), MemoryPresence()
+    safety = SqliteSafetyStore(db)
     try:
         await room_store.open()
         await mod_store.open()
+        await safety.open()
     except BaseException:
         await db.aclose()
         raise
-    return Stores(room_store, mod_store, presence, [db.aclose, presence.aclose])
+    bus = LocalBus()
+    return Stores(room_store, mod_store, presence, bus, safety, None, [db.aclose, presence.aclose, bus.aclose])
 
 
 async def _open_redis(config: Config) -> Stores:
     from moderation.redis_store import RedisModStore
+    from moderation.safety_redis import RedisSafetyStore
     from rooms.redis_common import connect
+    from rooms.redis_feed import RedisFeed
     from rooms.redis_presence import RedisPresence
     from rooms.redis_store import RedisRoomStore
 
@@ -70,7 +85,7 @@ async def _open_redis(config: Config) -> Stores:
     # Pseudonyms of online members are sealed in Redis like everything else a person typed; every
     # process derives the same key from the shared secret (older secrets open, during a rotation).
     seal_keys = [derive_key(master, PRESENCE_PURPOSE) for master in config.secret.keys]
-    client = connect(config.redis_url)
+    client = connect(config.redis_url, pool_size=config.redis_pool_size)
     room_store = RedisRoomStore(client)
     try:
         await room_store.ping()
@@ -83,5 +98,10 @@ async def _open_redis(config: Config) -> Stores:
     presence = RedisPresence(client, seal_keys=seal_keys, ttl_ms=ttl_ms, interval_s=ttl_ms / 3000)
     await presence.start()
     log.info("event=presence_started process=%s", presence.process_id)
-    # Closed in reverse: presence stops its heartbeat (and drops it) before the client closes.
-    return Stores(room_store, RedisModStore(client), presence, [client.aclose, presence.aclose])
+    bus = RedisBus(config.redis_url, process_id=presence.process_id, alive=presence.alive)
+    # Closed in reverse: the bus stops listening, presence stops its heartbeat (and drops it),
+    # then the client closes.
+    closers: list[Closer] = [client.aclose, presence.aclose, bus.aclose]
+    return Stores(
+        room_store, RedisModStore(client), presence, bus, RedisSafetyStore(client), RedisFeed(client), closers
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from moderation.alerts import Alert
 from moderation.flag import Flag
 from moderation.models import AuditEntry, Resolution, StaffAccount
+from moderation.support import Reply
 from rooms.expressions import Reactions
 from rooms.models import Identity, LeaveReason, Member, Message, Room
 from rooms.service import JoinResult, RoomStatus
@@ -159,3 +161,25 @@ def server_closing(retry_after_ms: int) -> dict[str, Any]:
         "message": "The server is restarting; reconnect shortly.",
         "retry_after_ms": retry_after_ms,
     }
+
+
+# Safety (docs/PROTOCOL.md rules 29 and 30): to staff, or to the one member concerned -----
+
+
+def alert(a: Alert) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": a.id, "room": a.room, "kind": a.kind, "member": member(a.member), "ts": a.ts}
+    if a.message_id is not None:
+        body["message_id"] = a.message_id
+    if a.text is not None:
+        body["text"] = a.text
+    if a.related_member is not None:
+        body["related_member"] = a.related_member
+    return body
+
+
+def support_resources(room_id: str, resources: list[dict[str, str]]) -> dict[str, Any]:
+    return {"room": room_id, "resources": resources}
+
+
+def support_reply(r: Reply) -> dict[str, Any]:
+    return {"room": r.room, "text": r.text, "by": member(r.by), "ts": r.ts}

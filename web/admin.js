@@ -8,6 +8,7 @@ import { confirmDialog } from "./js/dialog.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { loadSession, signIn } from "./js/session.js";
 import { store } from "./js/storage.js";
+import { decorateFlag, orderFlags, roomSafetyEditor, watchAlerts } from "./js/safety-admin.js";
 
 const KEY = "hearth.admin"; // {token, identity} of the signed-in staff member on this page
 const TTL_CHOICES = [60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
@@ -31,6 +32,11 @@ const URGENT_REASONS = ["crisis signal", "help request", "someone may be at risk
 function isUrgent(flag) {
   const reason = String(flag.reason || "").toLowerCase();
   return URGENT_REASONS.some((r) => reason.startsWith(r));
+}
+
+function explained(flag) {
+  const reason = String(flag.reason || "").toLowerCase();
+  return reason === "crisis signal" || reason === "help request";
 }
 
 function roomLabel(id) {
@@ -171,6 +177,7 @@ function connectSocket() {
     $("connection-status").textContent = "Live updates paused: reconnecting…";
     if (!s.active) window.setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 5000);
   });
+  watchAlerts(s);
   s.on("flag:new", (flag) => {
     if (!flag || typeof flag !== "object") return;
     notify((isUrgent(flag) ? "Urgent: " : "") + "New flag in " + roomLabel(flag.room) + ": " + (flag.reason || ""), "warn");
@@ -207,7 +214,7 @@ async function loadFlags() {
   const list = $("flags");
   clear(list);
   shownFlags.clear();
-  for (const flag of flags) {
+  for (const flag of orderFlags(flags)) {
     list.append(renderFlag(flag));
     shownFlags.add(flag.id);
   }
@@ -249,7 +256,8 @@ function renderFlag(flag) {
     el(
       "div",
       { class: "card-head" },
-      urgent ? el("span", { class: "urgent-tag", text: "Urgent: someone may be at risk" }) : null,
+      // Crisis signals and help requests get js/safety-admin.js's fuller explanation instead.
+      urgent && !explained(flag) ? el("span", { class: "urgent-tag", text: "Urgent: someone may be at risk" }) : null,
       el("span", {}, "Room: ", el("strong", { dir: "auto", text: roomLabel(flag.room) })),
       el("span", { text: "Flagged " + (flag.created_at ? formatDateTime(flag.created_at) : "") }),
       el("span", { text: reporterText(flag) }),
@@ -279,6 +287,7 @@ function renderFlag(flag) {
     );
   }
   if ((flag.status || "open") === "open") item.append(resolveControls(flag, !!flag.message));
+  decorateFlag(flag, item);
   return item;
 }
 
@@ -577,6 +586,7 @@ function renderRoom(room) {
       el("button", { type: "button", dataset: { action: "save" }, text: "Save", on: { click: save } }),
       el("button", { type: "button", class: "button-danger", dataset: { action: "delete" }, text: "Delete", on: { click: remove } }),
     ),
+    roomSafetyEditor(room, call, notify),
   );
 }
 

@@ -19,6 +19,7 @@ import { expireMessages, wireMessages } from "./js/messages.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { abandonRoom, expireMyMute, leaveView, wireRoom } from "./js/room.js";
 import { keepRoomsFresh, loadRooms, wireRooms } from "./js/rooms.js";
+import "./js/safety.js"; // quick exit, guidelines, help, alerts, contact warning (docs/SAFETY.md)
 import { signIn } from "./js/session.js";
 import { expireTyping } from "./js/typing.js";
 
@@ -91,7 +92,10 @@ function wireAccountMenu() {
     if (on) $("account-menu").querySelector("button:not([hidden]), a:not([hidden])").focus();
   });
   $("account-menu").addEventListener("keydown", (e) => {
-    if (e.key === "Escape") showAccountMenu(false);
+    if (e.key === "Escape") {
+      e.preventDefault();
+      showAccountMenu(false);
+    }
   });
   document.addEventListener("pointerdown", (e) => {
     if (!$("identity-bar").contains(e.target)) showAccountMenu(false);

@@ -1,5 +1,7 @@
--- One room per call: expired messages, keys past destroy_after (the crypto-shredding) and
--- stale slow-mode slots; the room leaves the purge index once nothing in it can expire.
+-- One room per call: expired messages, keys past destroy_after (the crypto-shredding),
+-- stale slow-mode slots and client ids of expired messages; the room leaves the purge index
+-- once nothing in it can expire.
+-- KEYS: msgs, expiry, keys, key-destroy, slow, purge-rooms, sent, sent-expiry
 local now, prefix = ARGV[1], ARGV[2]
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for i = 1, #ids, 500 do
@@ -19,8 +21,13 @@ for i = 1, #epochs, 500 do
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+local sent = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', now)
+for i = 1, #sent, 500 do
+  redis.call('HDEL', KEYS[7], unpack(sent, i, math.min(i + 499, #sent)))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HLEN', KEYS[3]) == 0
-    and redis.call('ZCARD', KEYS[5]) == 0 then
+    and redis.call('ZCARD', KEYS[5]) == 0 and redis.call('ZCARD', KEYS[8]) == 0 then
   redis.call('SREM', KEYS[6], ARGV[3])
 end
 return {#ids, #epochs}

@@ -556,3 +556,39 @@ async def test_reap_on_a_healthy_deployment_reports_nothing(stores: Stores) -> N
     await stores.presence.join("circle", peer("river"), "s1", capacity=None)
     assert await stores.presence.reap() == []
     assert await stores.presence.counts(["circle"]) == {"circle": 1}
+
+
+# idempotent sends ------------------------------------------------------------------
+
+
+async def test_a_message_sent_again_under_its_client_id_is_stored_once(stores: Stores, now: int) -> None:
+    rooms = stores.rooms
+    first = msg("circle", 1, now)
+    assert await rooms.add_message(first, dedupe="d1") is None
+    assert await rooms.find_sent("circle", "d1", now_ms=now) == first.id
+    again = replace(msg("circle", 2, now + 10), expires_at=first.expires_at + 10)
+    assert await rooms.add_message(again, dedupe="d1") == first.id  # not stored a second time
+    assert await rooms.add_message(msg("circle", 3, now + 20), dedupe="d2") is None  # another client id
+    assert [m.id for m in await rooms.history("circle", now_ms=now + 30, limit=10)] == [first.id, "m0003"]
+    assert await rooms.find_sent("circle", "d1", now_ms=first.expires_at) is None  # the message's lifetime
+    # once the first has expired and been purged, the same client id is free again
+    await rooms.purge(now_ms=first.expires_at)
+    later = msg("circle", 4, first.expires_at + 1)
+    assert await rooms.add_message(later, dedupe="d1") is None
+    assert await rooms.find_sent("circle", "d1", now_ms=later.ts) == later.id
+
+
+async def test_concurrent_sends_under_one_client_id_store_one(stores: Stores, now: int) -> None:
+    sends = [stores.rooms.add_message(msg("circle", i, now), dedupe="same") for i in range(10)]
+    results = await asyncio.gather(*sends)
+    assert results.count(None) == 1
+    winner = next(f"m{i:04d}" for i, r in enumerate(results) if r is None)
+    assert {r for r in results if r is not None} == {winner}
+    assert [m.id for m in await stores.rooms.history("circle", now_ms=now, limit=20)] == [winner]
+
+
+async def test_delete_room_forgets_client_ids(stores: Stores, now: int) -> None:
+    await stores.rooms.create_room(Room("circle", "Circle", created_at=now))
+    await stores.rooms.add_message(msg("circle", 1, now), dedupe="d1")
+    await stores.rooms.delete_room("circle")
+    assert await stores.rooms.find_sent("circle", "d1", now_ms=now) is None

@@ -6,7 +6,7 @@ import asyncio
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,16 +95,17 @@ async def test_a_dead_process_stops_counting_and_is_reaped_once(redis_stores: St
     assert await a.leave("circle", "heron", "a1") is True
 
 
-async def test_leaving_the_last_live_socket_also_clears_dead_ones(redis_stores: Stores) -> None:
+async def test_a_socket_on_a_silent_process_keeps_the_member_until_reaped(redis_stores: Stores) -> None:
     a = redis_stores.presence
     assert redis_stores.open_process is not None
     b = await redis_stores.open_process(process_id="process-b")
     assert isinstance(b, RedisPresence)
     await b.join("circle", peer("river"), "b1", capacity=None)
     await a.join("circle", peer("river"), "a1", capacity=None)
-    await b.aclose()  # a clean stop drops the heartbeat at once
-    assert await a.leave("circle", "river", "a1") is True
-    assert await a.reap() == []  # already reported by the leave: not twice
+    await b.aclose()  # b is silent: it may be dead, or only cut off from Redis for a moment
+    assert await a.leave("circle", "river", "a1") is False  # b1 may still be there
+    assert await a.reap() == [("circle", "river")]  # b is dead after all: reported now
+    assert await a.reap() == []  # and once
 
 
 async def test_closing_presence_makes_its_sockets_stop_counting(redis_stores: Stores) -> None:
@@ -297,7 +298,7 @@ async def test_every_key_written_is_in_the_documented_layout(redis_stores: Store
 
     rooms, mod, presence = redis_stores.rooms, redis_stores.mod, redis_stores.presence
     await rooms.create_room(Room("circle", "Circle", created_at=now))
-    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 7, b"sealed"))
+    await rooms.add_message(SealedMessage("circle", "m1", now, now + HOUR, 7, b"sealed"), dedupe="d" * 32)
     await rooms.put_key(RoomKey("circle", 7, b"wrapped", now + 2 * HOUR))
     await rooms.record_member(MemberRecord("circle", "river", Role.PEER))
     await rooms.take_slow_mode("circle", "river", now_ms=now, window_ms=5000)
@@ -317,3 +318,122 @@ async def test_every_key_written_is_in_the_documented_layout(redis_stores: Store
     undocumented = [k for k in written if not any(p.match(k) for p in patterns)]
     assert undocumented == []
     assert len(written) >= 25
+
+
+# outages: presence ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def durable_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path, appendonly=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def test_nobody_is_reaped_after_an_outage_longer_than_the_ttl(durable_redis: RedisProcess) -> None:
+    """Every heartbeat lapses while Redis is down; each process gets a TTL to beat again first."""
+    ttl_ms = 1500
+    clients = [connect(durable_redis.url), connect(durable_redis.url)]
+    # a beats often and reaps often; b is slower to beat again once Redis is back
+    a = RedisPresence(clients[0], seal_keys=[SEAL_KEY], process_id="pa", ttl_ms=ttl_ms, interval_s=0.1)
+    b = RedisPresence(clients[1], seal_keys=[SEAL_KEY], process_id="pb", ttl_ms=ttl_ms, interval_s=0.5)
+    try:
+        await a.start()
+        await b.start()
+        await b.join("circle", peer("river"), "b1", capacity=None)
+        await a.join("circle", peer("heron"), "a1", capacity=None)
+
+        durable_redis.stop()
+
+        async def out_of_touch() -> bool:
+            return not a.may_reap()
+
+        await wait_until(out_of_touch, "a failed beat was not noticed")
+        await asyncio.sleep(1.5 * ttl_ms / 1000)  # every heartbeat key is past its TTL now
+        durable_redis.start()  # same port and data (AOF); the heartbeat keys come back expired
+
+        reaped: list[tuple[str, str]] = []
+        deadline = time.monotonic() + 2 * ttl_ms / 1000
+        while time.monotonic() < deadline:
+            reaped += await a.reap()
+            await asyncio.sleep(0.02)
+        assert reaped == []
+        assert [m.id for m in await a.members("circle")] == ["river", "heron"]
+        assert a.may_reap()
+        await b.stop_heartbeat()  # now b really dies: it is reaped after its TTL, as before
+
+        async def river_reaped() -> bool:
+            return await a.reap() == [("circle", "river")]
+
+        await wait_until(river_reaped, "b was not reaped once it really died")
+    finally:
+        await a.aclose()
+        await b.aclose()
+        for c in clients:
+            await c.aclose()
+
+
+async def test_a_leave_during_an_outage_is_finished_and_reported_by_reap(durable_redis: RedisProcess) -> None:
+    client = connect(durable_redis.url)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="solo")
+    try:
+        await presence.start()
+        await presence.join("circle", peer("river"), "s1", capacity=None)
+        await presence.join("circle", peer("heron"), "s2", capacity=None)
+        durable_redis.stop()
+        assert await presence.leave("circle", "river", "s1") is False  # kept, not raised
+        with pytest.raises(Unavailable):
+            await presence.reap()
+        durable_redis.start()
+        assert await presence.reap() == [("circle", "river")]
+        assert await presence.reap() == []
+        assert [m.id for m in await presence.members("circle")] == ["heron"]
+    finally:
+        await presence.aclose()
+        await client.aclose()
+
+
+async def test_a_lapsed_heartbeat_puts_the_sockets_back(private_redis: RedisProcess) -> None:
+    """Redis lost its data (restarted without persistence): the next beat re-registers our sockets."""
+    client = connect(private_redis.url)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="solo", ttl_ms=3000, interval_s=1)
+    try:
+        await presence.start()
+        await presence.join("circle", peer("river"), "s1", capacity=None)
+        await presence.join("circle", peer("heron"), "s2", capacity=None)
+        assert await presence.leave("circle", "heron", "s2") is True
+        await client.flushall()
+        assert await presence.members("circle") == []
+        await presence.beat()
+        assert [m.id for m in await presence.members("circle")] == ["river"]
+        assert not presence.may_reap()  # and it does not judge others until it has been in touch a TTL
+    finally:
+        await presence.aclose()
+        await client.aclose()
+
+
+async def test_a_burst_beyond_the_pool_waits_for_a_connection(redis_server: str) -> None:
+    """200 joins and 200 leaves at once over 5 connections: every one succeeds, none fails fast."""
+    client = connect(redis_server, pool_size=5)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="burst")
+    try:
+        await client.flushdb()
+        await presence.start()
+        joins = (presence.join("circle", peer(f"p{i}"), f"s{i}", capacity=None) for i in range(200))
+        joined = await asyncio.gather(*joins)
+        assert joined == [True] * 200
+        left = await asyncio.gather(*(presence.leave("circle", f"p{i}", f"s{i}") for i in range(200)))
+        assert left == [True] * 200
+        assert await presence.reap() == []  # nothing was deferred
+        assert len(client.connection_pool._in_use_connections) + len(client.connection_pool._available_connections) <= 5
+    finally:
+        await presence.aclose()
+        await client.aclose()

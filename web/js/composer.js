@@ -11,7 +11,7 @@ import { isStaff } from "./identity.js";
 import { messageById, onReply, renderMessage, scrollToBottom } from "./messages.js";
 import { randomId } from "./net.js";
 import { clearNotice, notify } from "./notice.js";
-import { here, myMute, setMyMute } from "./room-state.js";
+import { here, isHere, myMute, setMyMute } from "./room-state.js";
 import { sentMessage, typed } from "./typing.js";
 
 export const MAX_TEXT = 2000;
@@ -20,6 +20,12 @@ const MAX_HEIGHT_PX = 160;
 
 let sending = false;
 let replyTo = null; // the message being answered, or null
+const sendChecks = []; // async (text) => true to send; a feature module may ask the person first
+
+/* Ask before a message goes out (js/safety.js warns about contact details). */
+export function addSendCheck(check) {
+  sendChecks.push(check);
+}
 
 function length(text) {
   return [...text.trim()].length;
@@ -90,6 +96,10 @@ async function sendMessage() {
     updateComposer();
     return;
   }
+  for (const check of sendChecks) {
+    if (!(await check(text))) return;
+  }
+  if (!isHere(current.room.id)) return; // the room changed while the person was asked
   const room = current.room.id;
   const payload = { room, text, client_id: randomId() };
   if (replyTo && messageById(replyTo.id)) payload.reply_to = replyTo.id;

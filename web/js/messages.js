@@ -335,6 +335,7 @@ function wireMessageNode(entry, more) {
       openMessageMenu(entry, more);
       return;
     } else if (e.key === "Escape") {
+      e.preventDefault();
       $("composer").focus();
       return;
     }

@@ -79,7 +79,7 @@ export function forgetRoom() {
   store.remove(ROOM_KEY);
 }
 
-async function joinRoom(roomId, { rejoin, extra }) {
+async function joinRoom(roomId, { rejoin, extra, accept }) {
   if (joining === roomId) return;
   joining = roomId;
   try {
@@ -89,8 +89,14 @@ async function joinRoom(roomId, { rejoin, extra }) {
       leaveView();
       await request("room:leave", { room: old });
     }
-    const ack = await request("room:join", { ...extra, room: roomId });
+    const payload = { ...extra, room: roomId };
+    if (accept !== undefined) payload.accept_guidelines = accept;
+    const ack = await request("room:join", payload);
     if (wanted !== roomId) return; // the user chose another room meanwhile
+    if (!ack.ok && ack.error.code === "guidelines") {
+      emit("join:guidelines", { room: roomId, error: ack.error }); // js/safety.js asks, then "join:accept"
+      return;
+    }
     if (!ack.ok) {
       if (ack.error.code === "offline" || ack.error.code === "timeout") {
         notify(describeError(ack.error, "join"), "warn");
@@ -271,7 +277,10 @@ export function wireRoom() {
   $("members-button").addEventListener("click", () => showMembers(!$("room-view").classList.contains("show-members")));
   $("members-close").addEventListener("click", () => showMembers(false));
   $("members-panel").addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && $("room-view").classList.contains("show-members")) showMembers(false);
+    if (e.key === "Escape" && $("room-view").classList.contains("show-members")) {
+      e.preventDefault();
+      showMembers(false);
+    }
   });
   // The drawer closes when the person taps or clicks anywhere else (a menu it opened aside).
   document.addEventListener("pointerdown", (e) => {
@@ -287,6 +296,12 @@ export function wireRoom() {
     if (wanted) joinRoom(wanted, { rejoin: true });
   });
   on("rejoin", (roomId) => joinRoom(roomId, { rejoin: true }));
+  on("join:accept", ({ room, version }) => {
+    if (wanted === room) joinRoom(room, { accept: version });
+  });
+  on("join:cancel", (room) => {
+    if (wanted === room) forgetRoom();
+  });
 }
 
 onServer("room:updated", applyRoomUpdate);

@@ -1,0 +1,286 @@
+"""One Engine.IO session: bounded outbound queue, a poll without a task per wait, strict input.
+
+Differences from python-engineio's ``AsyncSocket``, each for a reason:
+
+- ``poll`` takes what is queued first and waits under ``asyncio.timeout`` otherwise: the
+  stock version wraps every ``queue.get()`` in ``asyncio.wait_for``, which in Python 3.11
+  creates a task each time (once per message per recipient, and one parked per idle socket).
+  It also records whether the websocket writer is parked with nothing in hand, which is what
+  lets a broadcast write a frame straight to the transport (``fanout.idle_transport``).
+- The outbound queue is bounded (packets and bytes): a client that stops reading is dropped.
+- A malformed packet, a duplicate long-poll or an overdue pong closes the session, as the
+  Engine.IO protocol says, with one short log line and no traceback.
+- An upgrade ends a pending long-poll with a NOOP only when one is pending, so no stray
+  NOOP reaches the websocket; a websocket read does not create a task either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import contextlib
+import time
+from typing import Any
+
+from aiohttp import web
+from engineio import async_socket, exceptions, packet, payload
+
+from server.transport.refusals import note_dropped, note_refused
+from server.transport.websocket import HearthWebSocket
+
+DECODE_ERRORS = (ValueError, IndexError, TypeError, UnicodeDecodeError, binascii.Error)
+
+
+def packet_size(pkt: packet.Packet | None) -> int:
+    data = None if pkt is None else pkt.data
+    return len(data) if isinstance(data, (str, bytes)) else 0
+
+
+class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
+    def __init__(self, server: Any, sid: str) -> None:
+        super().__init__(server, sid)
+        self.ws: HearthWebSocket | None = None
+        self.address: str | None = None  # counted against the per-address cap while open
+        self.writer_parked = False  # the websocket writer waits on an empty queue, holding nothing
+        self.polling = False  # a long-poll GET is waiting
+        self.dropped = False
+        self.queued_bytes = 0
+        self.hearth_logged = False
+        self.last_ping: float | None = self.last_ping  # when the unanswered ping was due, if any
+
+    # outbound --------------------------------------------------------------
+
+    async def send(self, pkt: packet.Packet) -> None:
+        if await self.check_ping_timeout():
+            self.enqueue(pkt)
+
+    def enqueue(self, pkt: packet.Packet) -> bool:
+        """Queue ``pkt`` unless that would pass the bounds, in which case drop this client."""
+        if self.dropped or self.closed:
+            return False
+        settings = self.server.settings
+        size = packet_size(pkt)
+        queue = self.queue
+        if queue.qsize() and (
+            queue.qsize() >= settings.max_queue_packets or self.queued_bytes + size > settings.max_queue_bytes
+        ):
+            self.drop("slow_consumer")
+            return False
+        self.queued_bytes += size
+        queue.put_nowait(pkt)
+        return True
+
+    async def poll(self) -> list[packet.Packet]:
+        queue = self.queue
+        try:
+            first = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            self.writer_parked = self.upgraded
+            try:
+                async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                    first = await queue.get()
+            except (TimeoutError, asyncio.CancelledError):
+                raise exceptions.QueueEmpty() from None
+            finally:
+                self.writer_parked = False
+        queue.task_done()
+        if first is None:
+            return []
+        self.queued_bytes -= packet_size(first)
+        packets = [first]
+        while True:
+            try:
+                pkt = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            queue.task_done()
+            if pkt is None:
+                queue.put_nowait(None)
+                break
+            self.queued_bytes -= packet_size(pkt)
+            packets.append(pkt)
+        return packets
+
+    def drop(self, reason: str) -> None:
+        """Drop this client now: free its queue, cut its connection, close the session."""
+        if self.dropped:
+            return
+        self.dropped = True
+        note_dropped(self, reason)
+        queue = self.queue
+        while not queue.empty():
+            queue.get_nowait()
+            queue.task_done()
+        self.queued_bytes = 0
+        queue.put_nowait(None)  # wakes the writer (which exits) or a pending poll
+        if self.ws is not None:
+            self.ws.abort()
+        self.server.start_background_task(self.close, wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: str | None = None) -> None:
+        if self.closed or self.closing:
+            return
+        await super().close(wait=False, abort=abort, reason=reason)
+        self.server.release(self)
+        if abort and self.polling and not self.upgraded:
+            self.queue.put_nowait(packet.Packet(packet.NOOP))  # a pending poll ends cleanly, with a NOOP
+        if abort or self.upgraded:
+            self.queue.put_nowait(None)  # end the websocket writer (after the CLOSE packet) or a poll
+        if wait and not abort:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(self.server.ping_timeout, 5.0)):
+                    await self.queue.join()
+
+    async def receive(self, pkt: packet.Packet) -> None:
+        if pkt.packet_type not in (packet.PONG, packet.MESSAGE, packet.UPGRADE, packet.CLOSE):
+            raise exceptions.UnknownPacketError()  # python-engineio indexes a list with any digit
+        if pkt.packet_type != packet.PONG and self.last_ping:
+            self.last_ping = time.time()  # any packet shows the client is alive, as in Node's engine.io
+        await super().receive(pkt)
+
+    def schedule_ping(self) -> None:
+        """The next ping, due one interval from now; its timeout counts from when it was due.
+
+        python-engineio stamps the ping when its sleep ends, so a busy loop that wakes late
+        also stretches the timeout; here both are fixed when the ping is scheduled.
+        """
+        if self.last_ping:
+            self.last_ping = None
+            self.server.start_background_task(self._ping_when_due, time.time() + self.server.ping_interval)
+
+    async def _ping_when_due(self, due: float) -> None:
+        await asyncio.sleep(max(0.0, due - time.time()))
+        if not self.closing and not self.closed:
+            self.last_ping = due
+            await self.send(packet.Packet(packet.PING))
+
+    def overdue(self) -> bool:
+        """True when a ping went unanswered for longer than the ping timeout."""
+        last_ping = self.last_ping
+        return last_ping is not None and time.time() - last_ping > self.server.ping_timeout
+
+    # long-polling -----------------------------------------------------------
+
+    async def handle_get_request(self, environ: dict[str, Any]) -> Any:
+        connections = [s.strip() for s in environ.get("HTTP_CONNECTION", "").lower().split(",")]
+        if "upgrade" in connections and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            return await self._open_websocket(environ)
+        if self.upgrading or self.upgraded:
+            return [packet.Packet(packet.NOOP)]  # the websocket carries everything from here on
+        if self.polling:  # two polls at once: the protocol closes the session
+            note_refused(self, "duplicate_poll")
+            await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+            raise exceptions.EngineIOError()
+        self.polling = True
+        try:
+            return await self.poll()
+        except exceptions.QueueEmpty:
+            await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+            raise
+        finally:
+            self.polling = False
+
+    async def handle_post_request(self, environ: dict[str, Any]) -> None:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "0")
+        except ValueError:
+            length = -1
+        if length < 0 or length > self.server.max_http_buffer_size:
+            note_refused(self, "too_large" if length > 0 else "malformed")
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
+            raise exceptions.ContentTooLongError()
+        try:
+            body = await environ["wsgi.input"].read(length)
+            packets = payload.Payload(encoded_payload=body.decode("utf-8")).packets
+        except (*DECODE_ERRORS, OSError, web.RequestPayloadError) as exc:
+            if isinstance(exc, web.RequestPayloadError):
+                # A body aiohttp cannot decode (a stray Content-Encoding): its own read-to-the-end of
+                # the rest would raise again and log a traceback, so the connection goes now.
+                environ["aiohttp.request"].protocol.force_close()
+            note_refused(self, "malformed")
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
+            raise exceptions.EngineIOError() from None
+        for pkt in packets:
+            try:
+                await self.receive(pkt)
+            except exceptions.UnknownPacketError:
+                note_refused(self, "malformed")
+                await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
+                raise
+            if self.closed:
+                break
+
+    # websocket --------------------------------------------------------------
+
+    async def _open_websocket(self, environ: dict[str, Any]) -> Any:
+        ws_class = self.server._async["websocket"]
+        return await ws_class(self._serve_websocket, self.server)(environ)
+
+    async def _ws_read(self, ws: HearthWebSocket) -> packet.Packet | None:
+        """The next packet from the websocket, or None when it closed, timed out or sent garbage."""
+        try:
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                data = await ws.wait()
+        except (TimeoutError, OSError):
+            return None
+        if data is None:
+            return None
+        try:
+            return packet.Packet(encoded_packet=data)
+        except DECODE_ERRORS:
+            note_refused(self, "malformed")
+            return None
+
+    async def _serve_websocket(self, ws: HearthWebSocket) -> None:
+        if self.connected:  # type: ignore[has-type]  # an upgrade from long-polling
+            self.upgrading = True
+            probe = await self._ws_read(ws)
+            if probe is None or probe.packet_type != packet.PING or probe.data != "probe":
+                self.upgrading = False
+                return
+            await ws.send(packet.Packet(packet.PONG, data="probe").encode())
+            if self.polling:
+                self.queue.put_nowait(packet.Packet(packet.NOOP))  # ends the pending poll
+            upgrade = await self._ws_read(ws)
+            if upgrade is None or upgrade.packet_type != packet.UPGRADE:
+                self.upgrading = False
+                return
+            self.ws = ws
+            self.upgraded = True
+            self.upgrading = False
+        else:
+            self.ws = ws
+            self.connected = True
+            self.upgraded = True
+        writer = asyncio.ensure_future(self._ws_writer(ws))
+        try:
+            while not self.closed:
+                pkt = await self._ws_read(ws)
+                if pkt is None:
+                    break
+                try:
+                    await self.receive(pkt)
+                except exceptions.UnknownPacketError:
+                    note_refused(self, "malformed")
+                    break
+                except exceptions.SocketIsClosedError:
+                    break
+        finally:
+            self.queue.put_nowait(None)  # unlock the writer so it can exit
+            await writer
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+
+    async def _ws_writer(self, ws: HearthWebSocket) -> None:
+        while True:
+            try:
+                packets = await self.poll()
+            except exceptions.QueueEmpty:
+                break
+            if not packets:
+                break
+            try:
+                for pkt in packets:
+                    await ws.send(pkt.encode())
+            except Exception:  # the peer went away mid-write: the reader ends the session
+                break
+        await ws.close()

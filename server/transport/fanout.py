@@ -1,0 +1,142 @@
+"""Broadcast fan-out without a task per recipient: the one hot loop of a chat server.
+
+python-socketio's stock ``emit`` encodes the packet once but then creates a task per
+recipient to await ``Socket.send``, whose writer task then wakes, encodes the Engine.IO
+packet, builds a websocket frame and writes it. Here the websocket frame is built once per
+broadcast and written straight to each idle recipient's transport (``idle_transport``); a
+recipient with anything queued or in flight gets the ready packet on its bounded queue
+instead, behind what is already there. Emits with callbacks, binary data, or a server whose
+library internals failed the start-up check (``compat``) take the stock path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+from server.transport.counters import DIRECT_FRAMES, QUEUED_PACKETS
+from server.transport.engine_socket import EngineSocket
+from server.transport.frames import text_frame
+
+log = logging.getLogger("server.transport")
+
+
+def idle_transport(sock: Any) -> asyncio.Transport | None:
+    """The socket's TCP transport when nothing is queued or in flight for it, else None.
+
+    True when the socket is a settled websocket, its queue is empty, its writer is parked in
+    ``poll`` (holding no packets of its own) and the transport has no bytes waiting: a frame
+    written now cannot overtake anything sent earlier.
+    """
+    if not isinstance(sock, EngineSocket):
+        return None
+    ws = sock.ws
+    if ws is None or ws.request is None or not sock.upgraded or sock.upgrading or sock.closed or sock.dropped:
+        return None
+    if not sock.writer_parked or not sock.queue.empty():
+        return None
+    transport = ws.request.transport
+    if transport is None or transport.is_closing() or transport.get_write_buffer_size():
+        return None
+    return transport
+
+
+class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio's AsyncManager with a broadcast path that does almost nothing per recipient."""
+
+    direct: bool | None = None  # decided at start-up by compat.fast_path_allowed (or on the first emit)
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if self.direct is None:
+            from server.transport.compat import fast_path_allowed
+
+            self.direct = fast_path_allowed(self.server)
+        if callback is not None or not self.direct:
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
+            return
+        room = to or room
+        if namespace not in self.rooms:
+            return
+        if isinstance(data, tuple):
+            args = list(data)
+        elif data is not None:
+            args = [data]
+        else:
+            args = []
+        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        if isinstance(encoded, list):  # binary attachments: Hearth sends none, keep the stock path
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, to=to, **kwargs)
+            return
+        message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        frame: bytes | None = None
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            sock = sockets.get(eio_sid)
+            if sock is None or sock.closed:
+                continue
+            transport = idle_transport(sock)
+            if transport is None:
+                if sock.enqueue(message):
+                    QUEUED_PACKETS.inc()
+                continue
+            if frame is None:
+                frame = text_frame(message.encode())
+            transport.write(frame)
+            DIRECT_FRAMES.inc()
+
+
+class DirectManager(DirectEmit):
+    """One process."""
+
+
+class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
+    """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        # The stock listener backs off 1, 2, 4 ... 60 s after Redis goes away, so broadcasts
+        # from other processes stayed unheard long after Redis (and the stores) were back.
+        # Retry quickly instead: a subscription is cheap, and missed broadcasts are not replayed.
+        delay = 0.1
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                delay = 0.1
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # redis-py raises several kinds here; all mean "reconnect"
+                log.warning(
+                    "event=socketio_listen code=unavailable retry_in_s=%.1f error=%s", delay, type(exc).__name__
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+
+def make_manager(redis_url: str | None) -> socketio.AsyncManager:
+    """The client manager for one process, or for many over Redis pub/sub (JSON, connects lazily)."""
+    if redis_url is None:
+        return DirectManager()
+    return DirectRedisManager(
+        redis_url,
+        channel="hearth-socketio",
+        redis_options={"socket_connect_timeout": 2, "socket_timeout": 2},
+    )
