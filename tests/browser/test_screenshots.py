@@ -80,6 +80,8 @@ def test_screenshots(new_page: Any, tmp_path_factory: pytest.TempPathFactory, tm
         expect(river.locator("#typing")).to_have_text("Calm Lake is typing…")
         river.get_by_test_id("composer").fill("Me too. Maybe we could")
 
+        # Reactions that arrived after it did not push the latest message out of sight.
+        expect(message(river, "It helps to hear that")).to_be_in_viewport(ratio=1)
         _shoot(river, "peer-phone", tmp_path)
         _shoot(heron, "peer-desktop", tmp_path)
 

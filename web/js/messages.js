@@ -61,8 +61,11 @@ function nearBottom() {
 /* force: scroll even when the reader has scrolled up. */
 export function scrollToBottom(force) {
   const list = scroller();
-  if (force || nearBottom()) list.scrollTop = list.scrollHeight;
-  if (force || nearBottom()) markSeen();
+  if (force || nearBottom()) {
+    list.scrollTop = list.scrollHeight;
+    stuck = true;
+    markSeen();
+  }
 }
 
 function roomVisible() {
@@ -490,11 +493,23 @@ function onMessageNew(msg) {
   emit("message:new", msg);
 }
 
+let stuck = true; // the reader is at the latest message (kept there when the list's box changes)
+
 export function wireMessages() {
   $("messages").addEventListener("scroll", () => {
-    if (nearBottom()) markSeen();
+    stuck = nearBottom();
+    if (stuck) markSeen();
     else renderPill();
   });
+  // Rows above or below the list come and go (a banner, a reply preview, the keyboard on a
+  // phone) and messages grow (reactions): a reader at the latest message stays there.
+  if (window.ResizeObserver) {
+    const keep = new ResizeObserver(() => {
+      if (stuck) scroller().scrollTop = scroller().scrollHeight;
+    });
+    keep.observe(scroller());
+    keep.observe($("message-list")); // and when what is in it grows (reactions, a late quote)
+  }
   $("new-messages-pill").addEventListener("click", () => {
     scrollToBottom(true);
     const last = lastMessageNode();
