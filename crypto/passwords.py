@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import re
-
-from cryptography.exceptions import InvalidKey
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 LOG2_N = 15
 R = 8
@@ -38,10 +37,18 @@ def _secret(password: str) -> bytes:
     return password.encode("utf-8", "surrogatepass")
 
 
+def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int, length: int) -> bytes:
+    # hashlib's scrypt (OpenSSL) releases the GIL while it works, whatever version of `cryptography`
+    # is installed, so running it in a thread keeps the event loop free (some releases of
+    # `cryptography` hold the GIL through scrypt).
+    maxmem = 128 * r * (2**log2_n + p + 2) + 1024 * 1024
+    return hashlib.scrypt(_secret(password), salt=salt, n=2**log2_n, r=r, p=p, maxmem=maxmem, dklen=length)
+
+
 def hash_password(password: str) -> str:
     """Hash `password` with a fresh salt (slow by design: run it in a thread)."""
     salt = os.urandom(SALT_BYTES)
-    digest = Scrypt(salt=salt, length=HASH_BYTES, n=2**LOG2_N, r=R, p=P).derive(_secret(password))
+    digest = _scrypt(password, salt, LOG2_N, R, P, HASH_BYTES)
     return f"scrypt${LOG2_N}${R}${P}${_b64encode(salt)}${_b64encode(digest)}"
 
 
@@ -59,11 +66,13 @@ def verify_password(password: str, encoded: str) -> bool:
         salt, expected = _b64decode(match.group(4)), _b64decode(match.group(5))
     except (binascii.Error, ValueError):
         return False
-    try:
-        Scrypt(salt=salt, length=len(expected), n=2**log2_n, r=r, p=p).verify(_secret(password), expected)
-    except InvalidKey:
+    if not 16 <= len(expected) <= 64:
         return False
-    return True
+    try:
+        actual = _scrypt(password, salt, log2_n, r, p, len(expected))
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(actual, expected)
 
 
 # A hash of a random password nobody knows, with the current parameters: a login for an unknown

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives import constant_time, hashes, hmac
 
 from crypto.keys import TOKEN_PURPOSE, derive_key
 
@@ -52,6 +52,20 @@ class TokenSigner:
 
     def __repr__(self) -> str:
         return f"TokenSigner({len(self._keys)} keys)"
+
+    def stamp(self, data: bytes) -> str:
+        """A short keyed digest of `data` to bind a token to a value (say, a password hash) that may change."""
+        return _b64encode(self._tag(self._keys[0], b"stamp\x00" + data).finalize()[:12])
+
+    def stamp_matches(self, data: bytes, stamp: object) -> bool:
+        """Whether `stamp` is the stamp of `data` under any of the keys (so rotation keeps tokens valid)."""
+        if not isinstance(stamp, str):
+            return False
+        for key in self._keys:
+            expected = _b64encode(self._tag(key, b"stamp\x00" + data).finalize()[:12])
+            if constant_time.bytes_eq(expected.encode("ascii"), stamp.encode("utf-8", "surrogatepass")):
+                return True
+        return False
 
     def _tag(self, key: bytes, signing_input: bytes) -> hmac.HMAC:
         mac = hmac.HMAC(key, hashes.SHA256())

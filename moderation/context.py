@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crypto.sealing import Keyring
+from moderation.admission_store import AdmissionStore
+from moderation.returning import ReturningSignal
 from moderation.store import ModStore
 from rooms.clock import Clock
 from rooms.service import RoomService
@@ -21,6 +23,8 @@ class Moderation:
     clock: Clock
     keyring: Keyring
     flag_retention_ms: int = 30 * 86400 * 1000
+    admissions: AdmissionStore | None = None  # rule 24; None only in tests that do not need it
+    returning: ReturningSignal | None = None  # rule 26
 
 
 def optional_reason(raw: str | None, field: str = "reason") -> str | None:

@@ -43,6 +43,9 @@ class AuditAction(StrEnum):
     FLAG_BAN = "flag.ban"
     STAFF_ADD = "staff.add"
     STAFF_REMOVE = "staff.remove"
+    WARN = "warn"  # rule 28: never the warning's text
+    ADMIT = "admit"
+    DENY = "deny"
 
     @classmethod
     def for_resolution(cls, action: ResolutionAction) -> AuditAction:

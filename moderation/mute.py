@@ -40,7 +40,9 @@ async def unmute(mod: Moderation, actor: Identity, room_id: str, member: str) ->
     room = await mod.rooms.get_room(room_id)
     target = await mod.rooms.member_record(room.id, member)
     require_can_act_on(actor.role, target.role)
-    if not await mod.store.clear_mute(room.id, target.member_id):
+    # A mute that has lapsed is no longer in force: unmuting it is "not muted", as for no mute at all.
+    in_force = await mod.store.get_mute(room.id, target.member_id, now_ms=mod.clock.now_ms())
+    if not await mod.store.clear_mute(room.id, target.member_id) or in_force is None:
         raise NotFound("That member is not muted.")
     await audit.record(mod, actor, AuditAction.UNMUTE, room.id, target.member_id, None)
     return MuteResult(room.id, target.member_id, None, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
+from moderation.admission import forget_on_removal
 from moderation.context import Moderation, optional_reason
 from moderation.models import AuditAction, Ban
 from moderation.roles import Permission, require, require_can_act_on
@@ -49,5 +50,6 @@ async def remove(
     target = await mod.rooms.member_record(room.id, member)
     require_can_act_on(actor.role, target.role)
     until = None if seconds is None else await ban(mod, room.id, target.member_id, seconds, why)
+    await forget_on_removal(mod, room.id, target.member_id)
     await audit.record(mod, actor, AuditAction.REMOVE, room.id, target.member_id, why)
     return RemoveResult(room.id, target.member_id, until, why)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
+from moderation.admission import forget_on_removal
 from moderation.context import Moderation, optional_reason
 from moderation.flag import Flag, open_flag
 from moderation.models import AuditAction, FlagStatus, Resolution, ResolutionAction
@@ -63,6 +64,7 @@ async def resolve(
         deleted = stored.message_id
     if action is ResolutionAction.BAN and room_exists and stored.author_id is not None:
         until = await ban_member(mod, stored.room, stored.author_id, ban_s or DEFAULT_BAN_S, why)
+        await forget_on_removal(mod, stored.room, stored.author_id)
         kick = Kick(stored.room, stored.author_id, "banned", until)
     await audit.record(mod, actor, AuditAction.for_resolution(action), stored.room, flag_id, why)
     updated = await mod.store.get_flag(flag_id)

@@ -9,7 +9,7 @@ from moderation.alerts import Alert, new_alert
 from moderation.context import Moderation
 from moderation.crisis import CrisisCatalog
 from moderation.flag import Flag, server_flag
-from rooms.errors import Forbidden
+from rooms.errors import Forbidden, RateLimited
 from rooms.models import Identity, Member, Message
 from rooms.text import clean_text
 
@@ -62,12 +62,24 @@ async def crisis_signal(mod: Moderation, catalog: CrisisCatalog, msg: Message, *
 async def support_request(
     mod: Moderation, catalog: CrisisCatalog, member: Member, room_id: str, raw_text: str | None, *, staff_in_room: int
 ) -> SupportOutcome:
-    """A member asks staff privately for help; with no staff in the room the admin queue gets a flag."""
+    """A member asks staff privately for help; with no staff in the room the admin queue gets a flag.
+
+    Requests share the flag allowance's shape (a burst of 5, then one per 2 s, per member and room),
+    so one person cannot flood staff or the queue; the allowance is given back when refused.
+    """
     text = optional_support_text(raw_text)
+    bucket = ("support:" + room_id, member.id)
+    wait = mod.rooms.limiter.take(bucket)
+    if wait:
+        raise RateLimited(wait, "You have asked several times just now; staff have been told. Please wait a moment.")
     alert = new_alert(mod.clock, room_id, "request", member, text=text)
     flag = None
     if staff_in_room == 0:
-        flag = await server_flag(mod, room_id, None, REQUEST_REASON, reporter=member.id)
+        try:
+            flag = await server_flag(mod, room_id, None, REQUEST_REASON, reporter=member.id)
+        except BaseException:
+            mod.rooms.limiter.refund(bucket)
+            raise
     log.info("room=%s event=support_request flagged=%s", room_id, flag is not None)
     return SupportOutcome(alert, catalog.resources_wire(), flag)
 

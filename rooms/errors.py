@@ -6,7 +6,8 @@ HearthError
  ├── Forbidden        forbidden      the role lacks the right
  ├── NotFound         not_found
  ├── NotMember        not_member     the socket has not joined the room
- ├── Muted            muted          carries ``until`` (None: until unmuted)
+ ├── Muted            muted          carries ``until`` (None: until unmuted), ``reason`` if any
+ ├── Waiting          waiting        admission by approval: not admitted yet (rule 24)
  ├── Banned           banned         carries ``until``
  ├── RateLimited      rate_limited   carries ``retry_after_ms``
  ├── SlowMode         slow_mode      carries ``retry_after_ms``
@@ -98,6 +99,16 @@ class Muted(HearthError):
         if self.reason is not None:
             out["reason"] = self.reason
         return out
+
+
+class Waiting(HearthError):
+    """Rule 24: a peer in a room with admission by approval, not admitted yet."""
+
+    code = "waiting"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("A facilitator will let you in shortly; please wait.")
 
 
 class Banned(HearthError):

@@ -34,6 +34,7 @@ class Identity:
     pseudonym: str
     role: Role
     staff_id: str | None = None  # the account's id, so a deleted account's tokens die with it
+    issued_at_ms: int = 0  # when the token was issued: a peer younger than a room's minimum age cannot send
 
     @property
     def is_staff(self) -> bool:

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from rooms.errors import RoomFull
 from rooms.models import Member, Role
+from rooms.names import numbered
 
 
 class Presence(Protocol):
     async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
         """Add a socket; True when it is the member's first. Raise RoomFull for a new peer over capacity."""
+
+    async def join_named(
+        self, room_id: str, member: Member, sid: str, *, capacity: int | None, names: Sequence[str]
+    ) -> tuple[bool, int]:
+        """As ``join``, and decide the member's number in the same step (precise rule 27).
+
+        ``names`` are the keys of the member's candidate names (rooms.names.RoomNames): the first
+        not held by another member online is theirs. Returns the first-socket flag and the number
+        (1 = unnumbered); the number stays while the member is online, and ``members`` shows it.
+        """
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         """Remove a socket; True when that was the member's last one in the room."""
@@ -38,8 +50,10 @@ class Presence(Protocol):
 
 @dataclass
 class _Online:
-    member: Member
+    member: Member  # as shown in the room: the pseudonym carries its number
     sids: set[str] = field(default_factory=set)
+    number: int = 1
+    name_key: str | None = None
 
 
 class MemoryPresence:
@@ -49,6 +63,12 @@ class MemoryPresence:
         self._rooms: dict[str, dict[str, _Online]] = {}
 
     async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+        first, _ = await self.join_named(room_id, member, sid, capacity=capacity, names=())
+        return first
+
+    async def join_named(
+        self, room_id: str, member: Member, sid: str, *, capacity: int | None, names: Sequence[str]
+    ) -> tuple[bool, int]:
         online = self._rooms.setdefault(room_id, {})
         entry = online.get(member.id)
         if entry is None:
@@ -56,10 +76,17 @@ class MemoryPresence:
                 peers = sum(1 for e in online.values() if e.member.role is Role.PEER)
                 if peers >= capacity:
                     raise RoomFull()
-            entry = online[member.id] = _Online(member)
+            held = {e.name_key for e in online.values() if e.name_key is not None}
+            number, name_key = 1, None
+            for position, candidate in enumerate(names, start=1):
+                if candidate not in held:
+                    number, name_key = position, candidate
+                    break
+            shown = replace(member, pseudonym=numbered(member.pseudonym, number))
+            entry = online[member.id] = _Online(shown, number=number, name_key=name_key)
         first = not entry.sids
         entry.sids.add(sid)
-        return first
+        return first, entry.number
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         online = self._rooms.get(room_id, {})

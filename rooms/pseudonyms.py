@@ -7,6 +7,7 @@ import re
 import secrets
 import unicodedata
 
+from anyascii import anyascii
 from confusable_homoglyphs import confusables
 from coolname import generate
 
@@ -248,14 +249,28 @@ def _rank(target: str) -> int:
 
 @functools.cache
 def _confusables() -> dict[str, str]:
-    """Each non-ASCII confusable character mapped to its best ASCII look-alike (Unicode UTS #39 data)."""
+    """Each non-ASCII confusable character mapped to its best ASCII look-alike (Unicode UTS #39 data).
+
+    The data maps a character to one prototype; pairs are joined in both directions and across
+    upper and lower case, so that a small capital (ᴀ) reaches its ASCII look-alike through the
+    Cherokee letters the data links it with (ᴀ - ꭺ - Ꭺ - A).
+    """
     data: dict[str, list[dict[str, str]]] = confusables.confusables_data
     pairs: dict[str, set[str]] = {}
+
+    def link(a: str, b: str) -> None:
+        if a != b:
+            pairs.setdefault(a, set()).add(b)
+            pairs.setdefault(b, set()).add(a)
+
     for char, glyphs in data.items():
         for glyph in glyphs:
-            other = glyph["c"]
-            pairs.setdefault(char, set()).add(other)
-            pairs.setdefault(other, set()).add(char)  # the data lists each pair under one side only
+            link(char, glyph["c"])  # the data lists each pair under one side only
+    for char in list(pairs):
+        if len(char) == 1 and not char.isascii():
+            for other in {char.upper(), char.lower(), char.casefold()}:
+                if len(other) == 1:
+                    link(char, other)
     table: dict[str, str] = {}
     for char, others in pairs.items():
         if len(char) != 1 or char.isascii():  # ASCII stays itself ("m" is listed as a look-alike of "rn")
@@ -264,7 +279,7 @@ def _confusables() -> dict[str, str]:
         if targets:
             table[char] = min(targets, key=lambda t: (_rank(t), t))
     # Characters that only look like another non-ASCII character inherit that one's ASCII look-alike.
-    for _ in range(2):
+    for _ in range(3):
         for char, others in pairs.items():
             if len(char) == 1 and not char.isascii() and char not in table:
                 found = sorted(table[o] for o in others if o in table)
@@ -279,16 +294,43 @@ def _map_char(char: str, table: dict[str, str]) -> str:
     return "".join(table.get(c, c) for c in char.casefold())
 
 
-def _skeletons(name: str) -> set[str]:
-    """The name after NFKC, casefold and the confusable mapping, in both orders of NFKC and mapping."""
+def _visible(name: str) -> str:
+    return "".join(c for c in name if unicodedata.category(c) != "Cf")  # bidi and zero-width hide nothing
+
+
+def _skeleton(text: str, table: dict[str, str]) -> str:
+    nfkc = unicodedata.normalize("NFKC", "".join(_map_char(c, table) for c in text))
+    return "".join(_map_char(c, table) for c in unicodedata.normalize("NFKC", nfkc)).casefold()
+
+
+def fold(name: str) -> str:
+    """Precise rule 27's one folding: NFKC, casefold and the confusable mapping of rule 4, whitespace collapsed.
+
+    Two names that fold alike read alike; this is the key for unique names in a room and for
+    telling a peer's pseudonym from a staff account's name.
+    """
     table = _confusables()
-    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")  # bidi and zero-width hide nothing
+    nfkc = unicodedata.normalize("NFKC", _visible(name))
+    skeleton = _skeleton(nfkc, table).translate(_EXTRA).replace("rn", "m")
+    return " ".join(skeleton.split())
+
+
+def _skeletons(name: str) -> set[str]:
+    """Readings of a name that a staff word must not hide in.
+
+    The UTS #39 skeleton (in both orders of NFKC and mapping), and the same after transliterating
+    to ASCII (anyascii, from Unicode data), which catches other scripts and letter forms that are
+    read, rather than seen, as Latin ("Админ", "ᴀᴅᴍɪɴ").
+    """
+    table = _confusables()
+    visible = _visible(name)
     out: set[str] = set()
-    for text in (visible, "".join(_map_char(c, table) for c in visible)):
-        nfkc = unicodedata.normalize("NFKC", text)
-        skeleton = "".join(_map_char(c, table) for c in nfkc).casefold()
+    for text in (visible, unicodedata.normalize("NFKC", visible)):
+        skeleton = _skeleton(text, table)
         out.add(skeleton)
         out.add(skeleton.replace("rn", "m"))  # UTS #39 also confuses "rn" with "m"
+        out.add("".join(c if c.isascii() else anyascii(c) for c in skeleton).casefold())
+        out.add(anyascii(text).casefold())
     return out
 
 
@@ -303,6 +345,25 @@ def _is_staff_token(token: str) -> bool:
         mapped = candidate.translate(_EXTRA)
         if mapped in _STAFF_SHAPES or (mapped.endswith("s") and mapped[:-1] in _STAFF_SHAPES):
             return True
+        if _unreadable_letter_match(mapped):
+            return True
+    return False
+
+
+def _unreadable_letter_match(token: str) -> bool:
+    """A long staff word with one letter that has no Latin look-alike at all (Cherokee Ꮖ in "ᎪᎠᎷᏆN").
+
+    Such a letter is read as whatever makes the word; short words ("mod") are left alone, so a
+    name in another script is never refused for one stray letter.
+    """
+    unknown = [i for i, c in enumerate(token) if not c.isascii()]
+    if len(unknown) != 1 or len(token) < 5 or not unicodedata.category(token[unknown[0]]).startswith("L"):
+        return False
+    at = unknown[0]
+    for word in _STAFF_SHAPES:
+        for candidate in (word, word + "s"):
+            if len(candidate) == len(token) and candidate[:at] == token[:at] and candidate[at + 1 :] == token[at + 1 :]:
+                return True
     return False
 
 
@@ -313,6 +374,12 @@ def poses_as_staff(name: str) -> bool:
         if any(_is_staff_token(t) for t in tokens) or _is_staff_token("".join(tokens)):
             return True
     return False
+
+
+def names_staff_account(pseudonym: str, staff_names: list[str]) -> bool:
+    """Precise rule 27: does the pseudonym fold to an existing staff account's name (no splitting into words)?"""
+    folded = fold(pseudonym)
+    return any(folded == fold(staff) for staff in staff_names)
 
 
 def _invalid(message: str) -> Invalid:

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
+from rooms.names import numbered
 from rooms.redis_common import DOWN, guarded, key, script, text, texts
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class RedisPresence:
         # This process's own sockets (put back if our heartbeat lapsed), and leaves that could not
         # reach Redis yet (finished by reap()).
         self._local: dict[tuple[str, str], Member] = {}
+        self._local_names: dict[tuple[str, str], tuple[str, ...]] = {}  # their name keys (rule 27)
         self._pending_leaves: dict[tuple[str, str], str] = {}
         self._out_of_touch_at: float | None = None  # monotonic time of the last failed beat
         # rooms/lua/presence_*.lua, each behind the shared presence_lib.lua.
@@ -67,7 +69,7 @@ class RedisPresence:
         return seal(self.seal_keys[0], member.pseudonym.encode(), _aad(room_id, member.id))
 
     def _member(self, room_id: str, member_id: bytes | str, info: bytes) -> tuple[bytes, Member]:
-        role, joined, sealed = info.split(b"|", 2)
+        role, joined, number, _name_key, sealed = info.split(b"|", 4)
         mid = text(member_id)
         pseudonym = UNREADABLE
         for k in self.seal_keys:  # several during a secret key rotation
@@ -76,7 +78,7 @@ class RedisPresence:
                 break
             except SealError:
                 continue
-        return joined, Member(mid, pseudonym, Role(int(role)))
+        return joined, Member(mid, numbered(pseudonym, int(number)), Role(int(role)))
 
     # key layout ----------------------------------------------------------------
 
@@ -95,6 +97,10 @@ class RedisPresence:
     @staticmethod
     def _members(room_id: str) -> str:
         return key("presence", "room", room_id, "members")
+
+    @staticmethod
+    def _names(room_id: str) -> str:
+        return key("presence", "room", room_id, "names")
 
     # heartbeat -----------------------------------------------------------------
 
@@ -155,15 +161,22 @@ class RedisPresence:
     async def _reassert(self) -> None:
         """Put this process's sockets back after its heartbeat lapsed (capacity was checked when they joined)."""
         for (room_id, sid), member in list(self._local.items()):
-            await self._join_script(room_id, member, sid, None)
+            await self._join_script(room_id, member, sid, None, self._local_names.get((room_id, sid), ()))
         if self._local:
             log.info("event=presence_reasserted process=%s sockets=%d", self.process_id, len(self._local))
 
     # presence ------------------------------------------------------------------
 
-    async def _join_script(self, room_id: str, member: Member, sid: str, capacity: int | None) -> int:
+    async def _join_script(
+        self, room_id: str, member: Member, sid: str, capacity: int | None, names: Sequence[str]
+    ) -> tuple[int, int]:
         result = await self._join(
-            keys=[self._sockets(room_id), self._members(room_id), self._proc_rooms(self.process_id)],
+            keys=[
+                self._sockets(room_id),
+                self._members(room_id),
+                self._proc_rooms(self.process_id),
+                self._names(room_id),
+            ],
             args=[
                 self.HEARTBEAT_PREFIX,
                 sid,
@@ -173,23 +186,32 @@ class RedisPresence:
                 self._seal(room_id, member),
                 "" if capacity is None else capacity,
                 room_id,
+                *names,
             ],
         )
-        return int(result)
+        return int(result[0]), int(result[1])
+
+    async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+        first, _ = await self.join_named(room_id, member, sid, capacity=capacity, names=())
+        return first
 
     @guarded
-    async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
+    async def join_named(
+        self, room_id: str, member: Member, sid: str, *, capacity: int | None, names: Sequence[str]
+    ) -> tuple[bool, int]:
         self._pending_leaves.pop((room_id, sid), None)
-        result = await self._join_script(room_id, member, sid, capacity)
+        result, number = await self._join_script(room_id, member, sid, capacity, names)
         if result < 0:
             raise RoomFull()
         self._local[room_id, sid] = member
-        return bool(result)
+        self._local_names[room_id, sid] = tuple(names)
+        return bool(result), number
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         """Remove a socket. When Redis cannot be reached the leave is kept and retried by ``reap()``,
         which then reports the member as gone: a leave is never lost, and never raises."""
         self._local.pop((room_id, sid), None)
+        self._local_names.pop((room_id, sid), None)
         try:
             return await self._leave_now(room_id, member_id, sid)
         except Unavailable:
@@ -200,7 +222,7 @@ class RedisPresence:
     @guarded
     async def _leave_now(self, room_id: str, member_id: str, sid: str) -> bool:
         last = await self._leave(
-            keys=[self._sockets(room_id), self._members(room_id)],
+            keys=[self._sockets(room_id), self._members(room_id), self._names(room_id)],
             args=[self.HEARTBEAT_PREFIX, sid, member_id],
         )
         return bool(last)
@@ -210,7 +232,8 @@ class RedisPresence:
         sids = sorted(
             text(s)
             for s in await self._remove(
-                keys=[self._sockets(room_id), self._members(room_id)], args=[self.HEARTBEAT_PREFIX, member_id]
+                keys=[self._sockets(room_id), self._members(room_id), self._names(room_id)],
+                args=[self.HEARTBEAT_PREFIX, member_id],
             )
         )
         self.forget(room_id, member_id)
@@ -221,6 +244,7 @@ class RedisPresence:
         for room_sid, member in list(self._local.items()):
             if room_sid[0] == room_id and member.id == member_id:
                 del self._local[room_sid]
+                self._local_names.pop(room_sid, None)
 
     @guarded
     async def holders(self, room_id: str, member_id: str) -> set[str]:
@@ -266,9 +290,10 @@ class RedisPresence:
     async def drop_room(self, room_id: str) -> None:
         for room_sid in [rs for rs in self._local if rs[0] == room_id]:
             del self._local[room_sid]
+            self._local_names.pop(room_sid, None)
         for room_sid in [rs for rs in self._pending_leaves if rs[0] == room_id]:
             del self._pending_leaves[room_sid]
-        await self.r.delete(self._sockets(room_id), self._members(room_id))
+        await self.r.delete(self._sockets(room_id), self._members(room_id), self._names(room_id))
 
     def may_reap(self) -> bool:
         """Judge others dead only after our own beats have reached Redis for a whole TTL.

@@ -98,7 +98,8 @@ class RedisRoomStore:
 
     @guarded
     async def ping(self) -> None:
-        await self.r.ping()
+        # A write: a Redis at maxmemory (noeviction) answers PING but refuses writes.
+        await self.r.set(key("healthz"), b"ok", px=60_000)
 
     # rooms -----------------------------------------------------------------
 
@@ -146,6 +147,7 @@ class RedisRoomStore:
                 k("feed"),
                 k("sent"),
                 k("sent-expiry"),
+                k("feed-expiry"),
             ],
             args=[room_id, self._msg_prefix(room_id), self._reactions_prefix(room_id)],
         )
@@ -157,7 +159,16 @@ class RedisRoomStore:
     async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
         k = functools.partial(self._k, msg.room)
         existing = await self._add_message(
-            keys=[k("msg", msg.id), k("msgs"), k("expiry"), self.LIVE, k("feed"), k("sent"), k("sent-expiry")],
+            keys=[
+                k("msg", msg.id),
+                k("msgs"),
+                k("expiry"),
+                self.LIVE,
+                k("feed"),
+                k("sent"),
+                k("sent-expiry"),
+                k("feed-expiry"),
+            ],
             args=[msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob, msg.room, FEED_LENGTH, dedupe or ""],
         )
         return None if existing is None else text(existing)
@@ -315,6 +326,8 @@ class RedisRoomStore:
                         self.LIVE,
                         k("sent"),
                         k("sent-expiry"),
+                        k("feed"),
+                        k("feed-expiry"),
                     ],
                     args=[now_ms, self._msg_prefix(room_id), room_id, self._reactions_prefix(room_id)],
                     client=pipe,

@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rooms.clock import Clock
-from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode
+from rooms.errors import HearthError, Invalid, NotFound, RateLimited, RoomLocked, SlowMode, Waiting
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings, SealedMessage
+from rooms.names import RoomNames, numbered
 from rooms.presence import Presence
 from rooms.store import RoomStore
 from rooms.text import MAX_GUIDELINES, clean_text
@@ -34,10 +35,16 @@ MAX_NAME, MAX_TOPIC = 80, 500
 
 
 class Guards(Protocol):
-    """Checks owned by moderation (bans, mutes) that rooms must ask before acting."""
+    """Checks owned by moderation (bans, admission, mutes) that rooms must ask before acting."""
 
-    async def check_join(self, room: Room, member_id: str) -> None: ...
-    async def check_send(self, room: Room, member_id: str) -> None: ...
+    async def check_join(
+        self, room: Room, member_id: str, *, identity: Identity | None = None, address: str | None = None
+    ) -> None: ...
+
+    async def after_join(self, room: Room, member: Member, *, address: str | None) -> str | None:
+        """Returns the id of a sanctioned member this newcomer is returning as, if any."""
+
+    async def check_send(self, room: Room, member_id: str, *, identity: Identity | None = None) -> None: ...
     async def current_mute(self, room_id: str, member_id: str) -> MuteState | None: ...
 
 
@@ -49,6 +56,7 @@ class JoinResult:
     history: list[Message]
     announce: bool  # tell the room: this member's first socket here, and not a repeated join
     mute: MuteState | None
+    returning_from: str | None = None  # rule 26: the sanctioned member this one appears to be
 
     @property
     def members_online(self) -> int:
@@ -123,6 +131,7 @@ class RoomService:
         guards: Guards,
         limiter: TokenBucket,
         join_limiter: TokenBucket | None = None,
+        names: RoomNames | None = None,
         history_limiter: TokenBucket | None = None,
     ) -> None:
         self.store = store
@@ -132,6 +141,7 @@ class RoomService:
         self.clock = clock
         self.guards = guards
         self.limiter = limiter
+        self.names = names
         self.join_limiter = join_limiter or TokenBucket(clock, burst=JOIN_BURST, refill_ms=JOIN_REFILL_MS)
         self.history_limiter = history_limiter or TokenBucket(
             clock, burst=HISTORY_BURST_KIB, refill_ms=1000 / HISTORY_KIB_PER_S
@@ -201,8 +211,12 @@ class RoomService:
     def member_for(self, identity: Identity, room_id: str) -> Member:
         return Member(self.member_ids.member_id(room_id, identity.id), identity.pseudonym, identity.role)
 
-    async def join(self, identity: Identity, room_id: str, sid: str, *, rejoin: bool = False) -> JoinResult:
+    async def join(
+        self, identity: Identity, room_id: str, sid: str, *, rejoin: bool = False, address: str | None = None
+    ) -> JoinResult:
         """Join a room on socket ``sid``; ``rejoin`` when this socket is already in it (no announcement).
+
+        ``address`` is the socket's client address, opaque here: only ever hashed (rule 26).
 
         Peers are limited per identity in joins and in history bytes; the join token is taken
         before the first await and given back, like the bytes, when the join is refused.
@@ -216,7 +230,12 @@ class RoomService:
             room = await self.get_room(room_id)
             you = self.member_for(identity, room.id)
             if limited:
-                await self.guards.check_join(room, you.id)
+                try:
+                    await self.guards.check_join(room, you.id, identity=identity, address=address)
+                except Waiting:
+                    # Recorded, so that staff can admit or deny a member who has never been in.
+                    await self.store.record_member(MemberRecord(room.id, you.id, identity.role, None))
+                    raise
                 if room.locked:
                     raise RoomLocked()
             sealed = await self.store.history(room.id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT)
@@ -225,7 +244,7 @@ class RoomService:
                 if wait := self.history_limiter.take(bucket, history_kib):
                     history_kib = 0.0
                     raise RateLimited(wait, "You are loading history too quickly; wait a moment.")
-            return await self._join(identity, room, you, sid, sealed, rejoin=rejoin)
+            return await self._join(identity, room, you, sid, sealed, rejoin=rejoin, address=address)
         except BaseException:
             if limited:
                 self.join_limiter.refund(bucket)
@@ -233,17 +252,31 @@ class RoomService:
             raise
 
     async def _join(
-        self, identity: Identity, room: Room, you: Member, sid: str, sealed: list[SealedMessage], *, rejoin: bool
+        self,
+        identity: Identity,
+        room: Room,
+        you: Member,
+        sid: str,
+        sealed: list[SealedMessage],
+        *,
+        rejoin: bool,
+        address: str | None,
     ) -> JoinResult:
-        first = await self.presence.join(room.id, you, sid, capacity=room.capacity)
+        # Rule 27: presence picks the member's number among namesakes online, atomically.
+        candidates = [] if self.names is None else self.names.candidates(room.id, identity.pseudonym)
+        first, number = await self.presence.join_named(room.id, you, sid, capacity=room.capacity, names=candidates)
+        you = Member(you.id, numbered(identity.pseudonym, number), you.role)
         if first:
             await self.store.record_member(
                 MemberRecord(room.id, you.id, identity.role, identity.pseudonym if identity.is_staff else None)
             )
+        returning_from = None
+        if first and not identity.is_staff:
+            returning_from = await self.guards.after_join(room, you, address=address)
         members = await self.presence.members(room.id)
         history = await self._open(sealed)
         mute = await self.guards.current_mute(room.id, you.id)
-        return JoinResult(room, you, members, history, first and not rejoin, mute)
+        return JoinResult(room, you, members, history, first and not rejoin, mute, returning_from)
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         return await self.presence.leave(room_id, member_id, sid)
@@ -258,34 +291,69 @@ class RoomService:
     # messages ------------------------------------------------------------
 
     async def send(
-        self, identity: Identity, room: Room, text: str, client_id: str | None, *, reply_to: str | None = None
+        self,
+        identity: Identity,
+        room: Room,
+        text: str,
+        client_id: str | None,
+        *,
+        shown: Member | None = None,
+        reply_to: str | None = None,
     ) -> Message:
+        """Send as ``identity``; ``shown`` is the member as the room sees them (with their number)."""
         clean = clean_text(text)
         author = self.member_for(identity, room.id)
-        # A resend under the same client id is answered with the message already stored.
+        if shown is not None and shown.id == author.id:
+            author = shown
+        # A resend under the same client id is answered with the message already stored: found
+        # by the store's write itself (no lookup of its own on every send), or, when the send is
+        # refused (too fast, muted since, ...), by a lookup then.
         dedupe = None if client_id is None else sent_key(author.id, client_id)
-        if dedupe is not None:
-            earlier = await self.store.find_sent(room.id, dedupe, now_ms=self.clock.now_ms())
-            if earlier is not None:
-                return await self.find_message(room.id, earlier)
         bucket = (room.id, author.id)
         limited = not identity.is_staff
+        if limited and room.slow_mode_s > 0 and (earlier := await self._stored(room.id, dedupe)) is not None:
+            return earlier  # before the slow-mode window is taken: a resend must not move it
         # The token is taken before the first await, so concurrent sends of one member (from
         # many sockets) cannot all pass on the same token; a send refused later gives it back.
         if limited and (wait := self.limiter.take(bucket)):
+            if (earlier := await self._stored(room.id, dedupe)) is not None:
+                return earlier
             raise RateLimited(wait)
         try:
-            return await self._send(identity, room, author, clean, client_id, reply_to)
+            msg, fresh = await self._send(identity, room, author, clean, client_id, dedupe, reply_to)
+        except HearthError:
+            if limited:
+                self.limiter.refund(bucket)
+            if (earlier := await self._stored(room.id, dedupe)) is not None:
+                return earlier
+            raise
         except BaseException:
             if limited:
                 self.limiter.refund(bucket)
             raise
+        if limited and not fresh:  # a resend costs no token
+            self.limiter.refund(bucket)
+        return msg
+
+    async def _stored(self, room_id: str, dedupe: str | None) -> Message | None:
+        if dedupe is None:
+            return None
+        earlier = await self.store.find_sent(room_id, dedupe, now_ms=self.clock.now_ms())
+        return None if earlier is None else await self.find_message(room_id, earlier)
 
     async def _send(
-        self, identity: Identity, room: Room, author: Member, clean: str, client_id: str | None, reply_to: str | None
-    ) -> Message:
+        self,
+        identity: Identity,
+        room: Room,
+        author: Member,
+        clean: str,
+        client_id: str | None,
+        dedupe: str | None,
+        reply_to: str | None,
+    ) -> tuple[Message, bool]:
+        """The message and True when stored now; the stored one and False for a resend."""
         if not identity.is_staff:
-            await self.guards.check_send(room, author.id)
+            await self.guards.check_send(room, author.id, identity=identity)
             if room.locked:
                 raise RoomLocked()
         if reply_to is not None:
@@ -305,11 +373,10 @@ class RoomService:
             client_id=client_id,
             reply_to=reply_to,
         )
-        dedupe = None if client_id is None else sent_key(author.id, client_id)
         earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
-        if earlier is not None:  # a concurrent resend was stored first
-            return await self.find_message(room.id, earlier)
-        return msg
+        if earlier is not None:  # stored before under the same client id
+            return await self.find_message(room.id, earlier), False
+        return msg, True
 
     def _next_id(self, now: int) -> str:
         # Time first, then a per-process sequence, so ids sort in send order even within one millisecond.

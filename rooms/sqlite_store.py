@@ -52,11 +52,45 @@ _ROOM_COLUMNS_1_1 = (
     ("admission", "TEXT NOT NULL DEFAULT 'open'"),
     ("unattended", "TEXT NOT NULL DEFAULT 'open'"),
 )
-_ROOM_COLS = (
-    "id, name, topic, message_ttl_s, slow_mode_s, locked, capacity, created_at, "
-    "guidelines, guidelines_version, min_identity_age_s, admission, unattended"
+_ROOM_FIELDS = (
+    "id",
+    "name",
+    "topic",
+    "message_ttl_s",
+    "slow_mode_s",
+    "locked",
+    "capacity",
+    "created_at",
+    "guidelines",
+    "guidelines_version",
+    "min_identity_age_s",
+    "admission",
+    "unattended",
 )
+_ROOM_COLS = ", ".join(_ROOM_FIELDS)
+
+
+def _room_values(room: Room) -> tuple[object, ...]:
+    """A room's column values, in _ROOM_FIELDS order."""
+    return (
+        room.id,
+        room.name,
+        room.topic,
+        room.message_ttl_s,
+        room.slow_mode_s,
+        int(room.locked),
+        room.capacity,
+        room.created_at,
+        room.guidelines,
+        room.guidelines_version,
+        room.min_identity_age_s,
+        room.admission.value,
+        room.unattended.value,
+    )
+
+
 _MSG_COLS = "room, id, ts, expires_at, epoch, blob"
+_MSG_INSERT = f"INSERT INTO messages ({_MSG_COLS}) VALUES"
 
 
 def _room(row: tuple[Any, ...]) -> Room:
@@ -106,28 +140,16 @@ class SqliteRoomStore:
         await self.db.run(_add_missing_room_columns)
 
     async def ping(self) -> None:
-        await self.db.run(lambda c: c.execute("SELECT 1").fetchone())
+        await self.db.run(
+            lambda c: c.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('healthz', ?)", (b"ok",))
+        )
 
     async def create_room(self, room: Room) -> None:
         def op(c: sqlite3.Connection) -> None:
             try:
                 c.execute(
-                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                    (
-                        room.id,
-                        room.name,
-                        room.topic,
-                        room.message_ttl_s,
-                        room.slow_mode_s,
-                        int(room.locked),
-                        room.capacity,
-                        room.created_at,
-                        room.guidelines,
-                        room.guidelines_version,
-                        room.min_identity_age_s,
-                        room.admission.value,
-                        room.unattended.value,
-                    ),
+                    f"INSERT INTO rooms ({_ROOM_COLS}) VALUES ({', '.join('?' * len(_ROOM_FIELDS))})",  # noqa: S608
+                    _room_values(room),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"A room with id {room.id!r} already exists.") from None
@@ -147,24 +169,12 @@ class SqliteRoomStore:
         return [_room(r) for r in rows]
 
     async def update_room(self, room: Room) -> None:
+        settable = [f for f in _ROOM_FIELDS if f not in ("id", "created_at")]
+        values = dict(zip(_ROOM_FIELDS, _room_values(room), strict=True))
         await self.db.run(
             lambda c: c.execute(
-                "UPDATE rooms SET name=?, topic=?, message_ttl_s=?, slow_mode_s=?, locked=?, capacity=?, "
-                "guidelines=?, guidelines_version=?, min_identity_age_s=?, admission=?, unattended=? WHERE id=?",
-                (
-                    room.name,
-                    room.topic,
-                    room.message_ttl_s,
-                    room.slow_mode_s,
-                    int(room.locked),
-                    room.capacity,
-                    room.guidelines,
-                    room.guidelines_version,
-                    room.min_identity_age_s,
-                    room.admission.value,
-                    room.unattended.value,
-                    room.id,
-                ),
+                f"UPDATE rooms SET {', '.join(f + '=?' for f in settable)} WHERE id=?",  # noqa: S608
+                (*(values[f] for f in settable), room.id),
             )
         )
 
@@ -179,27 +189,31 @@ class SqliteRoomStore:
         return deleted
 
     async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
-        def op(c: sqlite3.Connection) -> str | None:
-            if dedupe is not None:
-                row = c.execute(
-                    "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (msg.room, dedupe, msg.ts)
-                ).fetchone()
-                if row is not None:
-                    return str(row[0])
-                c.execute(
-                    "INSERT OR REPLACE INTO sent (room, dedupe, message_id, expires_at) VALUES (?,?,?,?)",
-                    (msg.room, dedupe, msg.id, msg.expires_at),
-                )
-            c.execute(
-                f"INSERT INTO messages ({_MSG_COLS}) VALUES (?,?,?,?,?,?)",  # noqa: S608
-                (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob),
-            )
+        # Grouped with the other messages of this loop turn into one transaction (SqliteDatabase):
+        # a plain message as a row of one multi-row INSERT, a deduplicated one as a unit of work.
+        row = (msg.room, msg.id, msg.ts, msg.expires_at, msg.epoch, msg.blob)
+        if dedupe is None:
+            await self.db.insert(_MSG_INSERT, row)
             return None
 
-        return await self.db.run(op)
+        def op(c: sqlite3.Connection) -> str | None:
+            earlier = c.execute(
+                "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (msg.room, dedupe, msg.ts)
+            ).fetchone()
+            if earlier is not None:
+                return str(earlier[0])
+            c.execute(
+                "INSERT OR REPLACE INTO sent (room, dedupe, message_id, expires_at) VALUES (?,?,?,?)",
+                (msg.room, dedupe, msg.id, msg.expires_at),
+            )
+            c.execute(f"{_MSG_INSERT} (?,?,?,?,?,?)", row)
+            return None
+
+        return await self.db.run_grouped(op)
 
     async def find_sent(self, room_id: str, dedupe: str, *, now_ms: int) -> str | None:
-        row = await self.db.run(
+        # On every send with a client id: grouped with the other sends of this loop turn.
+        row = await self.db.run_grouped(
             lambda c: c.execute(
                 "SELECT message_id FROM sent WHERE room=? AND dedupe=? AND expires_at>?", (room_id, dedupe, now_ms)
             ).fetchone()

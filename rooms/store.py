@@ -10,7 +10,7 @@ from rooms.models import MemberRecord, Room, RoomKey, SealedMessage
 
 class RoomStore(Protocol):
     async def ping(self) -> None:
-        """Raise Unavailable when the store cannot be reached."""
+        """Write a probe; raise Unavailable when the store cannot be reached or written (full, OOM)."""
 
     # rooms
     async def create_room(self, room: Room) -> None:

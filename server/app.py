@@ -58,7 +58,7 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
     )
     sio = HearthSocketServer(
         transport_settings=settings,
-        client_manager=make_manager(config.redis_url),
+        client_manager=make_manager(config.redis_url, config.secret.keys if config.secret else ()),
         cors_allowed_origins=list(config.allowed_origins) or None,
         logger=False,
         engineio_logger=False,
@@ -101,7 +101,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         bus = svc.stores.bus
         conns = Connections(sio)
         notify = Notifier(sio)
-        control = Control(bus, svc.rooms, conns, notify, svc.presence)
+        control = Control(bus, svc.rooms, conns, notify, svc.presence, svc.returning)
         rt = Realtime(svc, conns, notify, control, Delivery(notify, svc))
         lifecycle.register(sio, rt)
         events.register(sio, rt)

@@ -26,16 +26,26 @@ class Auth:
         return self.clock.now_ms() // 1000
 
     def issue_peer(self, pseudonym: str) -> tuple[str, Identity]:
-        identity = Identity(id="u_" + secrets.token_urlsafe(12), pseudonym=pseudonym, role=Role.PEER)
         now = self._now_s()
+        identity = Identity(
+            id="u_" + secrets.token_urlsafe(12), pseudonym=pseudonym, role=Role.PEER, issued_at_ms=now * 1000
+        )
         claims = {"k": "p", "sub": identity.id, "n": pseudonym, "iat": now, "exp": now + self.peer_ttl_s}
         token = self.signer.sign(claims)
         return token, identity
 
     def issue_staff(self, account: StaffAccount) -> tuple[str, Identity]:
-        identity = Identity(id="s_" + account.id, pseudonym=account.name, role=account.role, staff_id=account.id)
         now = self._now_s()
-        token = self.signer.sign({"k": "s", "sid": account.id, "iat": now, "exp": now + self.staff_ttl_s})
+        identity = Identity(
+            id="s_" + account.id,
+            pseudonym=account.name,
+            role=account.role,
+            staff_id=account.id,
+            issued_at_ms=now * 1000,
+        )
+        # "pw" binds the token to the password it was issued under: a password change revokes it.
+        stamp = self.signer.stamp(account.password_hash.encode("utf-8"))
+        token = self.signer.sign({"k": "s", "sid": account.id, "pw": stamp, "iat": now, "exp": now + self.staff_ttl_s})
         return token, identity
 
     async def identify(self, token: object) -> Identity:
@@ -47,14 +57,25 @@ class Auth:
         except TokenError:
             raise Unauthorized("The token is invalid or expired.") from None
         kind = claims.get("k")
+        iat = claims.get("iat")
+        issued_at_ms = iat * 1000 if isinstance(iat, int) and not isinstance(iat, bool) else 0
         if kind == "p" and isinstance(claims.get("sub"), str) and isinstance(claims.get("n"), str):
-            return Identity(id=claims["sub"], pseudonym=claims["n"], role=Role.PEER)
+            return Identity(id=claims["sub"], pseudonym=claims["n"], role=Role.PEER, issued_at_ms=issued_at_ms)
         if kind == "s" and isinstance(claims.get("sid"), str):
-            # Looked up every time, so a removed account's tokens stop working at once.
+            # Looked up every time (in the shared store), so a removed account's tokens, and tokens
+            # issued before a password change, stop working at once on every process.
             account = await self.staff.get_staff_by_id(claims["sid"])
             if account is None:
                 raise Unauthorized("This staff account no longer exists.")
-            return Identity(id="s_" + account.id, pseudonym=account.name, role=account.role, staff_id=account.id)
+            if not self.signer.stamp_matches(account.password_hash.encode("utf-8"), claims.get("pw")):
+                raise Unauthorized("The password of this account has changed; sign in again.")
+            return Identity(
+                id="s_" + account.id,
+                pseudonym=account.name,
+                role=account.role,
+                staff_id=account.id,
+                issued_at_ms=issued_at_ms,
+            )
         raise Unauthorized("The token is invalid or expired.")
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from crypto.keys import generate_secret_key
 from rooms.errors import HearthError
+from rooms.sqlite_db import private_dir
 from server import logs
 from server.config import Config, ConfigError, parse_port
 from server.services import resolve_secret
@@ -26,7 +27,7 @@ def _check_data_dir(config: Config) -> None:
     if config.redis_url is not None:
         return
     try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)
         with tempfile.NamedTemporaryFile(dir=config.data_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
@@ -50,6 +51,9 @@ async def _tune_gc(app: web.Application) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+LISTEN_BACKLOG = 4096
 
 
 def serve(config: Config) -> int:
@@ -78,6 +82,10 @@ def serve(config: Config) -> int:
             access_log_format=ACCESS_LOG_FORMAT,
             print=None,
             shutdown_timeout=5.0,
+            # A reconnect storm (every client of a restarted server at once) overflowed the default
+            # accept queue of 128: dropped handshakes wait out TCP's 1, 2, 4, 8, 16 s retries.
+            # The kernel caps this at net.core.somaxconn.
+            backlog=LISTEN_BACKLOG,
             loop=loop,
         )
     except OSError as exc:
@@ -94,6 +102,18 @@ async def _staff_add(config: Config, name: str, role: str, password: str) -> Non
     svc = await open_services(config, SystemClock())
     try:
         await staff.create_account(svc.mod, name, role, password)
+    finally:
+        await svc.aclose()
+
+
+async def _staff_passwd(config: Config, name: str, password: str) -> None:
+    from moderation import staff
+    from rooms.clock import SystemClock
+    from server.services import open_services
+
+    svc = await open_services(config, SystemClock())
+    try:
+        await staff.set_password(svc.mod, name, password)
     finally:
         await svc.aclose()
 
@@ -129,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_p = staff_sub.add_parser("add", help="create a staff account (password from a prompt or stdin)")
     add_p.add_argument("name")
     add_p.add_argument("--role", required=True, choices=["facilitator", "admin"])
+    passwd_p = staff_sub.add_parser("passwd", help="set a staff password (prompt or stdin); old tokens stop")
+    passwd_p.add_argument("name")
     keys_p = sub.add_parser("keys", help="secret keys")
     keys_sub = keys_p.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("generate", help="print a new HEARTH_SECRET_KEY value")
@@ -146,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.host, args.port if args.port is not None else None)
         if args.command is None:
             return serve(config)
+        if args.command == "staff" and args.staff_command == "passwd":
+            asyncio.run(_staff_passwd(config, args.name, _read_password()))
+            print(f"Changed the password of {args.name!r}; its earlier tokens no longer work.")
+            return 0
         if args.command == "staff":
             asyncio.run(_staff_add(config, args.name, args.role, _read_password()))
             print(f"Created {args.role} {args.name!r}.")

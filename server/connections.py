@@ -19,6 +19,7 @@ class Conn:
 
     identity: Identity
     rooms: dict[str, Member] = field(default_factory=dict)
+    address: str | None = None  # the client address, opaque: only ever hashed (docs/PROTOCOL.md rule 26)
 
 
 class Connections:
@@ -40,8 +41,8 @@ class Connections:
     def sids(self) -> list[str]:
         return list(self._conns)
 
-    async def add(self, sid: str, identity: Identity) -> None:
-        self._conns[sid] = Conn(identity)
+    async def add(self, sid: str, identity: Identity, address: str | None = None) -> None:
+        self._conns[sid] = Conn(identity, address=address)
         if identity.role is Role.ADMIN:
             await self.sio.enter_room(sid, wire.ADMINS)
 
@@ -53,6 +54,22 @@ class Connections:
         if conn is None:  # only a socket whose connect was refused or has just closed
             raise Unauthorized("This connection is not signed in.")
         return conn.identity
+
+    def address(self, sid: str) -> str | None:
+        conn = self._conns.get(sid)
+        return None if conn is None else conn.address
+
+    def addresses_of(self, room_id: str, member_id: str) -> list[str]:
+        """Client addresses of this process's sockets that joined a room as that member (rule 26)."""
+        found = set()
+        for conn in self._conns.values():
+            joined = conn.rooms.get(room_id)
+            if joined is not None and joined.id == member_id and conn.address is not None:
+                found.add(conn.address)
+        return sorted(found)
+
+    async def wait_for_admission(self, sid: str, room_id: str, member_id: str) -> None:
+        await self.sio.enter_room(sid, wire.waiting_channel(room_id, member_id))
 
     def staff_sids(self, staff_id: str) -> list[str]:
         return [sid for sid, conn in self._conns.items() if conn.identity.staff_id == staff_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from moderation.remove import Kick
+from moderation.returning import ReturningSignal
 from rooms.presence import Presence
 from rooms.service import RoomService
 from server.bus import Bus
@@ -14,15 +15,42 @@ from server.notify import Notifier
 ROOM_CHANGED = "room_changed"
 STAFF_REMOVED = "staff_removed"
 KICK = "kick"
+SANCTIONED = "sanctioned"
 
 
 class Control:
-    def __init__(self, bus: Bus, rooms: RoomService, conns: Connections, notify: Notifier, presence: Presence) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        rooms: RoomService,
+        conns: Connections,
+        notify: Notifier,
+        presence: Presence,
+        returning: ReturningSignal | None = None,
+    ) -> None:
         self.bus = bus
         self.rooms = rooms
         self.conns = conns
         self.notify = notify
         self.presence = presence
+        self.returning = returning
+
+    async def sanctioned(self, room_id: str, member_id: str, until: int | None) -> None:
+        """A member was muted or banned: every process marks the addresses of that member's sockets (rule 26).
+
+        The local sockets are marked at once (before a removal takes them out of the room); the
+        message carries ids and times only, never an address. A ban's kick marks them too, on
+        each process before it answers, so a ban's marks are in place when ``mod:remove`` answers.
+        """
+        await self._mark(room_id, member_id, until)
+        await self.bus.publish({"op": SANCTIONED, "room": room_id, "member": member_id, "until": until})
+
+    async def _mark(self, room_id: str, member_id: str, until: object) -> None:
+        if self.returning is None or not (until is None or isinstance(until, int)):
+            return
+        addresses = self.conns.addresses_of(room_id, member_id)
+        if addresses:
+            await self.returning.remember(room_id, member_id, addresses, until)
 
     async def kick(self, kick: Kick, holders: set[str]) -> None:
         """Have every process in ``holders`` take its sockets of the member out; Unavailable unless all did."""
@@ -38,6 +66,8 @@ class Control:
     async def _kick_here(self, message: dict[str, Any]) -> None:
         room_id, member_id = str(message.get("room")), str(message.get("member"))
         until = message.get("banned_until")
+        if isinstance(until, int):
+            await self._mark(room_id, member_id, until)
         self.presence.forget(room_id, member_id)
         for sid in self.conns.member_sids(room_id, member_id):
             reason = str(message.get("reason"))
@@ -59,6 +89,8 @@ class Control:
         op = message.get("op")
         if op == KICK:
             await self._kick_here(message)
+        elif op == SANCTIONED:
+            await self._mark(str(message.get("room")), str(message.get("member")), message.get("until"))
         elif op == ROOM_CHANGED:
             self.rooms.forget_room(str(message.get("room")))
         elif op == STAFF_REMOVED:

@@ -8,12 +8,15 @@ from typing import Any
 import socketio
 from socketio import packet
 
+from moderation import admission as admission_cmd
 from moderation import delete as delete_cmd
 from moderation import flag as flag_cmd
 from moderation import mute as mute_cmd
 from moderation import remove as remove_cmd
+from moderation import warn as warn_cmd
+from moderation.alerts import new_alert
 from moderation.unattended import room_for_send
-from rooms.errors import Invalid
+from rooms.errors import Invalid, Waiting
 from rooms.models import LeaveReason, Unattended
 from server import metrics, payloads, safety, wire
 from server.acks import acked, error_ack
@@ -27,12 +30,25 @@ Ack = dict[str, Any]
 
 async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
     identity = rt.conns.identity(sid)
-    await safety.guidelines_gate(rt, identity, p)
-    result = await rt.svc.rooms.join(identity, p.room, sid, rejoin=rt.conns.in_room(sid, p.room))
+    await safety.guidelines_gate(rt, identity, p)  # rule 24: guidelines are answered before waiting
+    try:
+        result = await rt.svc.rooms.join(
+            identity, p.room, sid, rejoin=rt.conns.in_room(sid, p.room), address=rt.conns.address(sid)
+        )
+    except Waiting:
+        # Rule 24: the socket waits (outside the room) in a channel of its own for admit or deny.
+        waiter = rt.svc.rooms.member_for(identity, p.room)
+        await rt.conns.wait_for_admission(sid, p.room, waiter.id)
+        await rt.notify.member_waiting(p.room, waiter)
+        raise
     await rt.conns.enter(sid, result.room.id, result.you)
     if result.announce:
         await rt.notify.member_joined(result.room.id, result.you)
         await safety.staff_joined(rt, result.room.id, result.you, result.members)
+    if result.returning_from is not None:
+        # Rule 26: staff are told privately; the room is not (no member:muted).
+        alert = new_alert(rt.svc.clock, result.room.id, "returning", result.you, related_member=result.returning_from)
+        await rt.notify.mod_alert(alert)
     reactions = await rt.svc.expressions.summaries(result.room.id, result.history, result.you.id)
     return wire.join_ack(result, reactions)
 
@@ -47,11 +63,11 @@ async def room_leave(rt: Realtime, sid: str, p: payloads.RoomRef) -> Ack:
 
 
 async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
-    identity, _ = rt.conns.member_in(sid, p.room)
+    identity, member = rt.conns.member_in(sid, p.room)
     room = await rt.svc.rooms.get_room(p.room)
     if not identity.is_staff and room.unattended is not Unattended.OPEN:
         room = room_for_send(room, identity, attended=(await rt.svc.rooms.status(room.id)).attended)
-    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, reply_to=p.reply_to)
+    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, shown=member, reply_to=p.reply_to)
     rt.svc.expressions.sent(room.id, msg.author.id)
     await rt.delivery.sent(msg)  # at once, or (Redis) from the room's feed on every process
     metrics.MESSAGES.inc()
@@ -91,6 +107,7 @@ async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:
 
 async def mod_mute(rt: Realtime, sid: str, p: payloads.Mute) -> Ack:
     r = await mute_cmd.mute(rt.svc.mod, rt.conns.identity(sid), p.room, p.member, p.duration_s, p.reason)
+    await rt.control.sanctioned(r.room, r.member_id, r.until)
     await rt.notify.member_muted(r.room, r.member_id, r.until, r.reason)
     return {"until": r.until}
 
@@ -103,6 +120,8 @@ async def mod_unmute(rt: Realtime, sid: str, p: payloads.Unmute) -> Ack:
 
 async def mod_remove(rt: Realtime, sid: str, p: payloads.Remove) -> Ack:
     r = await remove_cmd.remove(rt.svc.mod, rt.conns.identity(sid), p.room, p.member, p.ban_s, p.reason)
+    if r.banned_until is not None:
+        await rt.control.sanctioned(r.room, r.member_id, r.banned_until)
     await rt.kick(r.kick)
     return {"banned_until": r.banned_until}
 
@@ -110,6 +129,24 @@ async def mod_remove(rt: Realtime, sid: str, p: payloads.Remove) -> Ack:
 async def mod_delete(rt: Realtime, sid: str, p: payloads.Delete) -> Ack:
     r = await delete_cmd.delete(rt.svc.mod, rt.conns.identity(sid), p.room, p.message_id, p.reason)
     await rt.notify.message_deleted(r.room, r.message_id)
+    return {}
+
+
+async def mod_admit(rt: Realtime, sid: str, p: payloads.Admit) -> Ack:
+    r = await admission_cmd.admit(rt.svc.mod, rt.conns.identity(sid), p.room, p.member)
+    await rt.notify.room_admitted(r.room, r.member_id)
+    return {}
+
+
+async def mod_deny(rt: Realtime, sid: str, p: payloads.Deny) -> Ack:
+    r = await admission_cmd.deny(rt.svc.mod, rt.conns.identity(sid), p.room, p.member, p.reason)
+    await rt.notify.room_denied(r.room, r.member_id, r.reason or admission_cmd.DENIED)
+    return {}
+
+
+async def mod_warn(rt: Realtime, sid: str, p: payloads.Warn) -> Ack:
+    r = await warn_cmd.warn(rt.svc.mod, rt.conns.identity(sid), p.room, p.member, p.text)
+    await rt.notify.member_warned(await rt.svc.presence.sids(r.room, r.member_id), r.room, r.text, r.by)
     return {}
 
 
@@ -129,6 +166,9 @@ EVENTS: dict[str, tuple[type[payloads.Payload], Handler]] = {
     "mod:unmute": (payloads.Unmute, mod_unmute),
     "mod:remove": (payloads.Remove, mod_remove),
     "mod:delete": (payloads.Delete, mod_delete),
+    "mod:admit": (payloads.Admit, mod_admit),
+    "mod:deny": (payloads.Deny, mod_deny),
+    "mod:warn": (payloads.Warn, mod_warn),
     "support:request": (payloads.SupportRequest, safety.support_request),
     "support:reply": (payloads.SupportReply, safety.support_reply),
 }

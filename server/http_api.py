@@ -12,7 +12,6 @@ from aiohttp import web
 from moderation import audit, review, room_admin, staff
 from rooms.errors import HearthError, NotFound, RateLimited, Unauthorized
 from rooms.models import Identity
-from rooms.pseudonyms import random_pseudonym, validate_pseudonym
 from server import metrics, payloads, wire
 from server.acks import internal_error
 from server.auth import bearer
@@ -113,7 +112,7 @@ async def post_session(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     svc.ip_limiter.hit("session", _address(request))
     body = payloads.body(payloads.Session, await request.read(), optional=True)
-    pseudonym = random_pseudonym() if body.pseudonym is None else validate_pseudonym(body.pseudonym)
+    pseudonym = await staff.peer_pseudonym(svc.mod, body.pseudonym)
     token, ident = svc.auth.issue_peer(pseudonym)
     return web.json_response({"token": token, "identity": wire.identity(ident)}, status=201)
 
@@ -122,7 +121,7 @@ async def post_login(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     svc.ip_limiter.hit("login", _address(request))
     body = payloads.body(payloads.Login, await request.read())
-    account = await staff.login(svc.mod, svc.login_limiter, body.name, body.password)
+    account = await staff.login(svc.mod, svc.login_limiter, body.name, body.password, _address(request))
     token, ident = svc.auth.issue_staff(account)
     return web.json_response({"token": token, "identity": wire.identity(ident)})
 
@@ -185,6 +184,8 @@ async def resolve_flag(request: web.Request) -> web.Response:
     if result.deleted_message is not None:
         await rt.notify.message_deleted(result.flag.room, result.deleted_message)
     if result.kick is not None:
+        if result.kick.banned_until is not None:
+            await rt.control.sanctioned(result.kick.room, result.kick.member_id, result.kick.banned_until)
         await rt.kick(result.kick)
     return web.json_response(wire.flag(result.flag))
 
@@ -209,6 +210,14 @@ async def get_staff(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     accounts = await staff.list_all(svc.mod, await identity(request))
     return web.json_response({"staff": [wire.staff_account(a) for a in accounts]})
+
+
+async def patch_staff(request: web.Request) -> web.Response:
+    svc = request.app[SERVICES]
+    body = payloads.body(payloads.StaffPassword, await request.read())
+    account = await staff.change_password(svc.mod, await identity(request), request.match_info["name"], body.password)
+    await request.app[REALTIME].control.staff_removed(account.id)
+    return web.json_response(wire.staff_account(account))
 
 
 async def delete_staff(request: web.Request) -> web.Response:
@@ -261,6 +270,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/admin/audit", get_audit)
     r.add_post("/api/admin/staff", post_staff)
     r.add_get("/api/admin/staff", get_staff)
+    r.add_patch("/api/admin/staff/{name}", patch_staff)
     r.add_delete("/api/admin/staff/{name}", delete_staff)
     r.add_route("*", "/api/{tail:.*}", api_not_found)
     r.add_get("/healthz", healthz)

@@ -43,7 +43,7 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
             raise Refused("rate_limited", exc.message) from None
         except HearthError as exc:
             raise Refused(exc.code, exc.message) from None
-        await rt.conns.add(sid, identity)
+        await rt.conns.add(sid, identity, address)
         metrics.SOCKETS.inc()
         log.info("event=connect sid=%s role=%s", sid, identity.role.wire)
 

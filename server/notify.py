@@ -82,5 +82,25 @@ class Notifier:
     async def room_deleted(self, room_id: str) -> None:
         await self._to_room("room:removed", wire.room_removed(room_id, "room_deleted", None), room_id)
 
+    async def _to_staff(self, event: str, payload: dict[str, Any], room_id: str) -> None:
+        """Staff in the room and every connected admin (once each)."""
+        await self.sio.emit(event, payload, room=[wire.ADMINS, wire.staff_channel(room_id)])
+
+    async def member_waiting(self, room_id: str, member: Member) -> None:
+        await self._to_staff("member:waiting", wire.member_waiting(room_id, member), room_id)
+
+    async def room_admitted(self, room_id: str, member_id: str) -> None:
+        await self.sio.emit("room:admitted", wire.room_admitted(room_id), room=wire.waiting_channel(room_id, member_id))
+
+    async def room_denied(self, room_id: str, member_id: str, reason: str) -> None:
+        channel = wire.waiting_channel(room_id, member_id)
+        await self.sio.emit("room:removed", wire.room_removed(room_id, reason, None), room=channel)
+        await self.sio.close_room(channel)
+
+    async def member_warned(self, sids: list[str], room_id: str, text: str, by: Member) -> None:
+        body = wire.member_warned(room_id, text, by)
+        for sid in sids:
+            await self.sio.emit("member:warned", body, to=sid)
+
     async def server_closing(self, sid: str, retry_after_ms: int = 1000) -> None:
         await self.sio.emit("server:closing", wire.server_closing(retry_after_ms), to=sid, ignore_queue=True)

@@ -118,6 +118,20 @@ class Remove(RoomRef, frozen=True):
     reason: Text | None = None
 
 
+class Admit(RoomRef, frozen=True):
+    member: Id
+
+
+class Deny(RoomRef, frozen=True):
+    member: Id
+    reason: Text | None = None
+
+
+class Warn(RoomRef, frozen=True):
+    member: Id
+    text: Text
+
+
 class Delete(RoomRef, frozen=True):
     message_id: Id
     reason: Text | None = None
@@ -172,6 +186,12 @@ class Resolve(Payload, frozen=True):
 class StaffAdd(Payload, frozen=True):
     name: Annotated[str, Meta(max_length=MAX_ID)]
     role: Literal["facilitator", "admin"]
+    password: Annotated[str, Meta(max_length=256)]
+
+
+class StaffPassword(Payload, frozen=True, forbid_unknown_fields=True):
+    """PATCH /api/admin/staff/{name}: a new password; earlier tokens of that account stop working."""
+
     password: Annotated[str, Meta(max_length=256)]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from moderation import support
 from moderation.guidelines import check_guidelines
 from moderation.support import SupportOutcome
+from rooms.errors import HearthError
 from rooms.models import Identity, Member, Message
 from server import metrics, payloads
 from server.realtime import Realtime
@@ -68,15 +69,22 @@ async def _deliver(rt: Realtime, outcome: SupportOutcome) -> None:
 
 
 async def after_send(rt: Realtime, msg: Message) -> None:
-    """Rule 29: a delivered message that matches a crisis phrase."""
+    """Rule 29, after the message went out: resources to the sender first, then staff are told.
+
+    The message is delivered whatever happens here, so a store failing now is logged (without
+    text) rather than turned into an error for a send that succeeded.
+    """
     catalog = rt.svc.crisis
     if not support.is_crisis_signal(catalog, msg):
         return
-    outcome = await support.crisis_signal(rt.svc.mod, catalog, msg, staff_in_room=await staff_in_room(rt, msg.room))
     metrics.CRISIS_SIGNALS.inc()
-    sids = await rt.svc.presence.sids(msg.room, msg.author.id)
-    await rt.notify.support_resources(sids, msg.room, outcome.resources)
-    await _deliver(rt, outcome)
+    try:
+        sids = await rt.svc.presence.sids(msg.room, msg.author.id)
+        await rt.notify.support_resources(sids, msg.room, catalog.resources_wire())
+        staff = await staff_in_room(rt, msg.room)
+        await _deliver(rt, await support.crisis_signal(rt.svc.mod, catalog, msg, staff_in_room=staff))
+    except HearthError as exc:
+        log.warning("room=%s event=crisis_signal_incomplete code=%s", msg.room, exc.code)
 
 
 async def support_request(rt: Realtime, sid: str, p: payloads.SupportRequest) -> Ack:

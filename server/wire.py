@@ -109,14 +109,36 @@ def join_ack(result: JoinResult, reactions: dict[str, Reactions] | None = None) 
     given = reactions or {}
     return {
         "room": room(result.room, result.members_online, result.attended),
-        "mute": None if result.mute is None else {"until": result.mute.until},
+        "mute": None if result.mute is None else mute_state(result.mute.until, result.mute.reason),
         "you": member(result.you),
         "members": [member(m) for m in result.members],
         "history": [message(m, given.get(m.id)) for m in result.history],
     }
 
 
+def mute_state(until: int | None, reason: str | None) -> dict[str, Any]:
+    """The ``mute`` of a join ack; ``reason`` only when there is one (``returning``, ``new_identity``...)."""
+    return {"until": until} if reason is None else {"until": until, "reason": reason}
+
+
 # Server -> client events: each payload is built here and nowhere else ---------------
+
+
+def waiting_channel(room_id: str, member_id: str) -> str:
+    """The Socket.IO room of a member's sockets waiting to be admitted (rule 24), on any process."""
+    return f"waiting:{room_id}:{member_id}"
+
+
+def member_waiting(room_id: str, m: Member) -> dict[str, Any]:
+    return {"room": room_id, "member": member(m)}
+
+
+def room_admitted(room_id: str) -> dict[str, Any]:
+    return {"room": room_id}
+
+
+def member_warned(room_id: str, text: str, by: Member) -> dict[str, Any]:
+    return {"room": room_id, "text": text, "by": member(by)}
 
 
 def member_joined(room_id: str, m: Member) -> dict[str, Any]:

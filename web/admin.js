@@ -531,6 +531,15 @@ function renderRoom(room) {
   const capacity = el("input", { id: p + "capacity", type: "number", min: "1", step: "1", value: room.capacity === null || room.capacity === undefined ? "" : String(room.capacity) });
   const locked = el("input", { id: p + "locked", type: "checkbox" });
   locked.checked = !!room.locked;
+  const choice = (id, value, options) => {
+    const select = el("select", { id }, ...options.map(([v, t]) => el("option", { value: v, text: t })));
+    select.value = value;
+    return select;
+  };
+  // Version 1.1 entry settings (docs/PROTOCOL.md rules 24, 25 and 31).
+  const admission = choice(p + "admission", room.admission || "open", [["open", "Open"], ["approval", "Staff admit each person"]]);
+  const minAge = el("input", { id: p + "min-age", type: "number", min: "0", max: "604800", step: "1", value: String(room.min_identity_age_s || 0) });
+  const unattended = choice(p + "unattended", room.unattended || "open", [["open", "Open"], ["slow", "Slow"], ["read_only", "Read only"]]);
   const save = async () => {
     const body = {
       topic: topic.value.trim(),
@@ -538,6 +547,9 @@ function renderRoom(room) {
       slow_mode_s: Number(slow.value) || 0,
       capacity: capacity.value === "" ? null : Number(capacity.value),
       locked: locked.checked,
+      admission: admission.value,
+      min_identity_age_s: Number(minAge.value) || 0,
+      unattended: unattended.value,
     };
     const res = await call("PATCH", "/api/rooms/" + encodeURIComponent(room.id), body);
     if (!res.ok) {
@@ -583,6 +595,9 @@ function renderRoom(room) {
       field("Slow mode (s)", slow),
       field("Capacity", capacity),
       field("Locked", locked, "checkbox"),
+      field("Entry", admission),
+      field("New names may write after (s)", minAge),
+      field("Without staff", unattended),
       el("button", { type: "button", dataset: { action: "save" }, text: "Save", on: { click: save } }),
       el("button", { type: "button", class: "button-danger", dataset: { action: "delete" }, text: "Delete", on: { click: remove } }),
     ),

@@ -21,6 +21,7 @@ import { abandonRoom, expireMyMute, leaveView, wireRoom } from "./js/room.js";
 import { keepRoomsFresh, loadRooms, wireRooms } from "./js/rooms.js";
 import "./js/safety.js"; // quick exit, guidelines, help, alerts, contact warning (docs/SAFETY.md)
 import { signIn } from "./js/session.js";
+import "./js/moderation-menu.js";
 import { expireTyping } from "./js/typing.js";
 
 let recovering = null; // the running recovery from a refused token

@@ -1,10 +1,14 @@
--- presence_lib.lua is loaded in front of this script: alive(), split(), live_members().
--- Capacity is checked and the socket added in one step, so concurrent joins on any number of
--- processes never overfill a room. Only new peers count against it.
+-- presence_lib.lua is loaded in front of this script: alive(), split(), name_key(), live_members().
+-- Capacity is checked, the member's number chosen (precise rule 27) and the socket added in one
+-- step, so concurrent joins on any number of processes never overfill a room nor share a name.
+-- Only new peers count against capacity.
+-- KEYS: sockets, members, this process's rooms, names (name key -> member id).
+-- ARGV[9..]: the keys of the member's candidate names, unnumbered first.
 local sid, mid, pid, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local sealed, capacity, room = ARGV[6], ARGV[7], ARGV[8]
 local live = live_members(KEYS[1])
 local first = not live[mid]
+local number = 1
 if first then
   if capacity ~= '' and role == '0' then
     local peers = 0
@@ -12,13 +16,33 @@ if first then
       local info = redis.call('HGET', KEYS[2], m)
       if info and string.sub(info, 1, 2) == '0|' then peers = peers + 1 end
     end
-    if peers >= tonumber(capacity) then return -1 end
+    if peers >= tonumber(capacity) then return {-1, 0} end
   end
+  local chosen = ''
+  for i = 9, #ARGV do
+    local holder = redis.call('HGET', KEYS[4], ARGV[i])
+    local free = true
+    if holder and holder ~= mid and live[holder] then
+      local info = redis.call('HGET', KEYS[2], holder)
+      free = not info or name_key(info) ~= ARGV[i]
+    end
+    if free then
+      number, chosen = i - 8, ARGV[i]
+      break
+    end
+  end
+  if chosen ~= '' then redis.call('HSET', KEYS[4], chosen, mid) end
   local t = redis.call('TIME')
   local joined = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('HSET', KEYS[2], mid, role .. '|' .. joined .. '|' .. sealed)
+  redis.call('HSET', KEYS[2], mid, role .. '|' .. joined .. '|' .. number .. '|' .. chosen .. '|' .. sealed)
+else
+  local info = redis.call('HGET', KEYS[2], mid)
+  if info then
+    local _, n = name_key(info)
+    number = tonumber(n) or 1
+  end
 end
 redis.call('HSET', KEYS[1], sid, pid .. '|' .. mid)
 redis.call('SADD', KEYS[3], room)
-if first then return 1 end
-return 0
+if first then return {1, number} end
+return {0, number}

@@ -14,6 +14,15 @@ local function split(v)
   local bar = string.find(v, '|', 1, true)
   return string.sub(v, 1, bar - 1), string.sub(v, bar + 1)
 end
+-- A member's info is "role|joined|number|name key|sealed pseudonym" (the name key may be empty);
+-- returns the name key and the number.
+local function name_key(info)
+  local a = string.find(info, '|', 1, true)
+  local b = string.find(info, '|', a + 1, true)
+  local c = string.find(info, '|', b + 1, true)
+  local d = string.find(info, '|', c + 1, true)
+  return string.sub(info, c + 1, d - 1), string.sub(info, b + 1, c - 1)
+end
 local function live_members(sockets)
   local live = {}
   local flat = redis.call('HGETALL', sockets)

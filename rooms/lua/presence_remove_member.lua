@@ -6,5 +6,10 @@ for i = 1, #flat, 2 do
   if mid == ARGV[2] then out[#out + 1] = flat[i] end
 end
 if #out > 0 then redis.call('HDEL', KEYS[1], unpack(out)) end
+local info = redis.call('HGET', KEYS[2], ARGV[2])
+if info then
+  local nk = name_key(info)
+  if nk ~= '' and redis.call('HGET', KEYS[3], nk) == ARGV[2] then redis.call('HDEL', KEYS[3], nk) end
+end
 redis.call('HDEL', KEYS[2], ARGV[2])
 return out

@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Hearth
 from tests.browser.ui import join as _join
 from tests.browser.ui import member as _member
-from tests.browser.ui import member_action as _member_action
 from tests.browser.ui import message as _message
 from tests.browser.ui import message_action as _message_action
 from tests.browser.ui import new_room as _room
@@ -149,7 +148,8 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     # Peers do not get moderation controls.
     expect(peer.get_by_test_id("member-menu")).to_have_count(0)
 
-    _member_action(staff, "Steady Robin", "mute-300")
+    target.locator('[data-testid="member-menu"] summary').click()
+    target.locator('[data-action="mute-300"]').click()
     expect(staff.locator("#notice")).to_contain_text("Steady Robin is muted for 5 minutes")
     expect(peer.locator("#notice")).to_contain_text("muted you for 5 minutes")
     expect(peer.locator("#composer")).to_be_disabled()
@@ -163,7 +163,8 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(peer.locator("#composer")).to_be_disabled()
     expect(peer.locator("#send-button")).to_be_disabled()
 
-    _member_action(staff, "Steady Robin", "unmute")
+    _member(staff, "Steady Robin").locator('[data-testid="member-menu"] summary').click()
+    _member(staff, "Steady Robin").locator('[data-action="unmute"]').click()
     expect(peer.locator("#notice")).to_contain_text("You've been unmuted")
     expect(peer.locator("#composer")).to_be_enabled()
     _send(peer, "thank you, I'm back")
@@ -176,7 +177,10 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(_message(staff, "thank you, I'm back")).to_have_count(0)
 
     # Remove with a 24 h ban: the peer is told and leaves the room view.
-    _member_action(staff, "Steady Robin", "ban-86400")
+    _member(staff, "Steady Robin").locator('[data-testid="member-menu"] summary').click()
+    _member(staff, "Steady Robin").locator('[data-action="ban"]').click()
+    staff.select_option("#moderation-ban", "86400")
+    staff.click('[data-testid="moderation-confirm"]')
     expect(peer.locator("#notice")).to_contain_text("You were removed from this room")
     expect(peer.locator("#notice")).to_contain_text("can't rejoin until")
     expect(peer.locator("#room-view")).to_be_hidden()

@@ -122,6 +122,16 @@ def test_quick_exit_leaves_no_way_back(hearth: Hearth, new_page: Any) -> None:
     second.go_back()
     assert not second.url.startswith(hearth.base_url), second.url
 
+    # A modal dialog makes the page inert: it carries its own quick exit.
+    room = _room(hearth, guidelines="Take care of each other.")
+    third = new_page(before_goto=neutral_page)
+    _start(third, "Still Heron")
+    third.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    dialog = third.get_by_test_id("guidelines-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator(".quick-exit").click()
+    expect(third).to_have_url(EXIT_URL)
+
 
 def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -> None:
     room = _room(hearth)

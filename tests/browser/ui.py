@@ -62,8 +62,9 @@ def show_members(page: Any) -> None:
 def member_action(page: Any, pseudonym: str, action: str) -> None:
     """Open a member's menu and choose an action (data-action) in it."""
     show_members(page)
-    member(page, pseudonym).get_by_test_id("member-menu").click()
-    page.locator(f'[role="menu"] [data-action="{action}"]').click()
+    row = member(page, pseudonym)
+    row.locator('[data-testid="member-menu"] summary').click()
+    row.locator(f'[data-action="{action}"]').click()
 
 
 def message_action(page: Any, text: str, action: str) -> None:

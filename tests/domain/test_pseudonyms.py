@@ -243,3 +243,59 @@ def test_random_pseudonym_falls_back_to_a_safe_name(monkeypatch: pytest.MonkeyPa
     adjective, noun = name.split(" ")
     assert adjective in pseudonyms._FALLBACK_ADJECTIVES
     assert noun in pseudonyms._FALLBACK_NOUNS
+
+
+# Staff look-alikes from other scripts and letter forms (Unicode confusables plus transliteration).
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u13aa\u13a0\u13b7\u13c6N",  # ᎪᎠᎷᏆN: Cherokee capitals
+        "\u1d00\u1d05\u1d0d\u026a\u0274",  # ᴀᴅᴍɪɴ: small capitals
+        "\u0410\u0434\u043c\u0438\u043d",  # Админ
+        "\u041c\u043e\u0434\u0435\u0440\u0430\u0442\u043e\u0440",  # Модератор
+        "\u0421\u0442\u0430\u0444\u0444",  # Стафф
+        "\u0391\u0394\u039c\u0399\u039d",  # ΑΔΜΙΝ
+        "\ua4ee\ua4d3\ua4df\ua4f2\ua4e0",  # Lisu
+        "\u24d0\u24d3\u24dc\u24d8\u24dd",  # circled
+        "\u1d43\u1d48\u1d50\u2071\u207f",  # superscript
+        "\u0455\u0442\u0430ff",  # ѕтаff
+        "\u210cearth",  # ℌearth
+    ],
+)
+def test_staff_look_alikes_are_refused(name: str) -> None:
+    assert poses_as_staff(name)
+    with pytest.raises(Invalid):  # circled letters are symbols, refused before the staff check
+        validate_pseudonym(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["\u041c\u0430\u0440\u0438\u044f", "\u0410\u0434\u0430\u043c", "\u13e3\u13b3\u13a9", "Admit One", "Amin"]
+)
+def test_names_in_other_scripts_pass(name: str) -> None:
+    assert not poses_as_staff(name)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Calm River", "calm river"),
+        ("Calm River", "CALM  RIVER"),
+        ("Calm River", "\u0421\u0430lm Riv\u0435r"),  # Cyrillic С, а, е
+        ("Calm River", "\uff23alm River"),  # fullwidth C
+        ("fran", "Fr4n"),
+        ("fran", "\u0066\u0072\u0430\u006e"),  # Cyrillic а
+    ],
+)
+def test_fold_equates_look_alikes(a: str, b: str) -> None:
+    assert pseudonyms.fold(a) == pseudonyms.fold(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("Calm River", "Calm Rivers"), ("Calm River", "Calm River 2"), ("fran", "fred")])
+def test_fold_keeps_different_names_apart(a: str, b: str) -> None:
+    assert pseudonyms.fold(a) != pseudonyms.fold(b)
+
+
+def test_names_staff_account_compares_whole_folded_names() -> None:
+    assert pseudonyms.names_staff_account("Fr4n", ["fran", "olu"])
+    assert pseudonyms.names_staff_account("F R A N", ["f-r-a-n"]) is False
+    assert not pseudonyms.names_staff_account("Fran Kindly", ["fran"])  # no splitting into words

@@ -9,7 +9,7 @@ from moderation.crisis import load_catalog
 from moderation.guidelines import GuidelinesRequired, check_guidelines
 from moderation.safety_sqlite import SqliteSafetyStore
 from rooms.clock import ManualClock
-from rooms.errors import Forbidden, Invalid, NotFound
+from rooms.errors import Forbidden, Invalid, NotFound, RateLimited
 from rooms.models import Role, RoomSettings
 from server.services import Services
 from tests.domain.conftest import FAC, OTHER, PEER
@@ -83,3 +83,17 @@ async def test_replies_are_staff_only_and_to_a_known_member(svc: Services) -> No
         await support.support_reply(svc.mod, FAC, "circle", "m_nobody", "hi")
     with pytest.raises(Invalid):
         await support.support_reply(svc.mod, FAC, "circle", me.id, "")
+
+
+async def test_help_requests_are_rate_limited_per_member_and_room(svc: Services, clock: ManualClock) -> None:
+    await _room(svc)
+    me = svc.rooms.member_for(PEER, "circle")
+    for _ in range(5):
+        await support.support_request(svc.mod, CATALOG, me, "circle", None, staff_in_room=1)
+    with pytest.raises(RateLimited) as info:
+        await support.support_request(svc.mod, CATALOG, me, "circle", None, staff_in_room=1)
+    assert 0 < info.value.retry_after_ms <= 2000
+    other = svc.rooms.member_for(OTHER, "circle")
+    await support.support_request(svc.mod, CATALOG, other, "circle", None, staff_in_room=1)
+    clock.advance(2000)
+    await support.support_request(svc.mod, CATALOG, me, "circle", None, staff_in_room=1)

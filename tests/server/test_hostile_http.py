@@ -82,3 +82,37 @@ async def test_every_api_response_is_no_store(server: Server) -> None:
     for path in ("/api/session", "/api/login"):
         async with aiohttp.ClientSession() as session, session.post(server.url + path, json={}) as r:
             assert r.headers.get("Cache-Control") == "no-store", path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/admin/audit?room=%ED%A0%80",
+        "/api/admin/audit?room=%00",
+        "/api/admin/audit?limit=%ED%A0%80",
+        "/api/admin/audit?limit=%D9%A3",  # an Arabic-Indic digit is not a limit
+        "/api/admin/flags?status=%ED%A0%80",
+        "/api/admin/audit?room=" + "x" * 5000,
+    ],
+)
+async def test_hostile_queries_are_never_a_500(server: Server, path: str) -> None:
+    admin = await server.login()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(server.url + path, headers={"Authorization": f"Bearer {admin}"}) as resp,
+    ):
+        assert resp.status in (200, 400), (path, resp.status, await resp.text())
+
+
+@pytest.mark.parametrize("room_id", ["%ED%A0%80", "%00", "x" * 3000, "a%0Ab"])
+async def test_hostile_room_ids_in_paths_are_not_found(server: Server, room_id: str) -> None:
+    admin = await server.login()
+    for method, body in (("PATCH", b'{"topic": "x"}'), ("DELETE", b"")):
+        got, body_out, _ = await _raw(
+            server,
+            method,
+            "/api/rooms/" + room_id,
+            body,
+            {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        )
+        assert got == 404 and body_out["error"]["code"] == "not_found", (method, got, body_out)

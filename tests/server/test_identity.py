@@ -6,6 +6,7 @@ import pytest
 import socketio
 
 from tests.conftest import ADMIN_PASSWORD, Connect, Server, http
+from tests.server.conftest import V11_DEFAULTS
 
 
 async def test_session_without_pseudonym_picks_one(server: Server) -> None:
@@ -132,12 +133,7 @@ async def test_room_crud(server: Server, connect: Connect) -> None:
         "locked": False,
         "capacity": None,
         "members": 0,
-        "guidelines": "",
-        "guidelines_version": 0,
-        "min_identity_age_s": 0,
-        "admission": "open",
-        "unattended": "open",
-        "attended": False,
+        **V11_DEFAULTS,
     }
     status, body = await server.post("/api/rooms", {"name": "Again", "id": "grief-circle"}, admin)
     assert status == 409 and body["error"]["code"] == "conflict"

@@ -4,29 +4,20 @@ the send limit holds across many sockets sending at once, joins and history byte
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 from rooms.clock import ManualClock
 from rooms.limits import TokenBucket
 from rooms.service import JOIN_BURST, JOIN_REFILL_MS
-from server.config import Config
 from server.http_api import SERVICES
-from tests.conftest import Connect, Server, start_server
+from tests.conftest import Connect, Server
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(int(time.time() * 1000))
-
-
-@pytest.fixture
-async def server(config: Config, clock: ManualClock) -> AsyncIterator[Server]:
-    srv = await start_server(config, clock)
-    yield srv
-    await srv.runner.cleanup()
+def server(clocked_server: Server) -> Server:
+    """Every test here runs on a server whose clock only moves when a test moves it."""
+    return clocked_server
 
 
 async def test_send_limit_is_per_identity_across_concurrent_sockets(server: Server, connect: Connect) -> None:

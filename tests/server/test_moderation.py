@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
-
 import pytest
 
 from rooms.clock import ManualClock
-from server.config import Config
-from tests.conftest import Client, Connect, Server, start_server
+from tests.conftest import Client, Connect, Server
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    # Starts at the real time: Redis expires mute and ban keys at absolute times (with a grace).
-    return ManualClock(int(time.time() * 1000))
-
-
-@pytest.fixture
-async def server(config: Config, clock: ManualClock) -> AsyncIterator[Server]:
+def server(clocked_server: Server) -> Server:
     """Every test here runs on a server whose clock only moves when a test moves it."""
-    srv = await start_server(config, clock)
-    yield srv
-    await srv.runner.cleanup()
+    return clocked_server
 
 
 async def _room_with_peer(server: Server, connect: Connect) -> tuple[Client, Client, dict, Client]:
@@ -48,7 +36,7 @@ async def test_mute_blocks_sending_and_unmute_restores(server: Server, connect: 
     send = await peer.send("circle", "hello?")
     assert send["error"]["code"] == "muted" and send["error"]["until"] is None
     rejoined = await peer.call("room:join", {"room": "circle"})
-    assert rejoined["mute"] == {"until": None}  # extension: the join ack tells a muted member
+    assert rejoined["mute"] == {"until": None, "reason": "cool down"}  # extension: the join ack tells a muted member
     assert (await fac.call("mod:unmute", {"room": "circle", "member": you["id"]})) == {"ok": True}
     assert (await watcher.wait_for("member:unmuted")) == {"room": "circle", "member_id": you["id"]}
     assert (await peer.send("circle", "back"))["ok"]

@@ -7,15 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Connect, Server
-
-V11_DEFAULTS = {
-    "guidelines": "",
-    "guidelines_version": 0,
-    "min_identity_age_s": 0,
-    "admission": "open",
-    "unattended": "open",
-    "attended": False,
-}
+from tests.server.conftest import V11_DEFAULTS
 
 
 async def test_new_fields_default_store_and_show_everywhere(server: Server, connect: Connect) -> None:

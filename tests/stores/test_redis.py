@@ -263,11 +263,12 @@ def lua_files() -> list[Path]:
 
 async def test_every_lua_file_is_used_and_compiles(redis_stores: Stores) -> None:
     """Each file under */lua/ is loaded by a store at start-up, and Redis accepts it."""
+    import moderation.redis_returning
     import moderation.redis_store
     import rooms.redis_presence
     import rooms.redis_store
 
-    modules = (rooms.redis_store, rooms.redis_presence, moderation.redis_store)
+    modules = (rooms.redis_store, rooms.redis_presence, moderation.redis_store, moderation.redis_returning)
     sources = "".join(Path(str(m.__file__)).read_text() for m in modules)
     files = lua_files()
     assert len(files) >= 20

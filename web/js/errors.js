@@ -3,7 +3,11 @@
 import { serverNow } from "./clock.js";
 import { formatDateTime, formatWhen, timeLeft, waitText } from "./format.js";
 
-export function mutedText(until) {
+export function mutedText(until, reason) {
+  if (reason === "new_identity" && typeof until === "number") {
+    return "New names can write in this room a little while after they are created: you can write in " +
+      timeLeft(until, serverNow()) + " (at " + formatWhen(until) + "). You can read the conversation meanwhile.";
+  }
   if (until === null || until === undefined) {
     return "You're muted until a facilitator unmutes you. You can still read the conversation.";
   }
@@ -16,7 +20,7 @@ export function describeError(e, what) {
   const code = e && e.code;
   switch (code) {
     case "muted":
-      return mutedText(e.until);
+      return mutedText(e.until, e.reason);
     case "rate_limited":
       return "You're sending quickly. Please wait " + waitText(e.retry_after_ms) + " and try again.";
     case "slow_mode":

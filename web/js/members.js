@@ -3,15 +3,13 @@
  * Feature modules add items to the member menu with addMemberAction(); the moderation items
  * below are registered the same way. */
 
-import { emit } from "./bus.js";
+import { emit, on } from "./bus.js";
 import { serverNow } from "./clock.js";
 import { updateComposer } from "./composer.js";
-import { onServer, request } from "./connection.js";
+import { onServer } from "./connection.js";
 import { $, clear, el } from "./dom.js";
-import { describeError } from "./errors.js";
-import { formatDateTime, formatTime, formatWhen, humanDuration, timeLeft } from "./format.js";
-import { isStaff, myRole } from "./identity.js";
-import { openMenu } from "./menu.js";
+import { formatTime, formatWhen, timeLeft } from "./format.js";
+import { canModerate, memberMarks, memberMenu } from "./moderation-menu.js";
 import { clearNotice, notify } from "./notice.js";
 import { here, isHere, isMe, setMyMute } from "./room-state.js";
 import { isStaffRole } from "./session.js";
@@ -59,21 +57,10 @@ export function renderMembers() {
         mutedUntil !== undefined
           ? el("span", { class: "muted-tag", text: mutedUntil ? "muted until " + formatTime(mutedUntil) : "muted" })
           : null,
+        memberMarks(m),
       ),
     );
-    if (m.id !== me && actionsFor(m).length) {
-      const button = el("button", {
-        type: "button",
-        class: "button-quiet member-menu-button",
-        "aria-haspopup": "menu",
-        "aria-expanded": "false",
-        "aria-label": "Actions for " + m.pseudonym,
-        dataset: { testid: "member-menu" },
-        text: "Actions",
-      });
-      button.addEventListener("click", () => openMemberMenu(m, button, item));
-      item.append(button);
-    }
+    if (canModerate(m, me)) item.append(memberMenu(m, mutedUntil !== undefined));
     list.append(item);
   }
   if (refocus) {
@@ -81,69 +68,6 @@ export function renderMembers() {
     if (again) again.focus();
   }
 }
-
-function openMemberMenu(m, button, item) {
-  const items = actionsFor(m).map((a) => ({ label: a.label, action: a.action, danger: a.danger, run: () => a.run(m) }));
-  openMenu(button, items, { label: "Actions for " + m.pseudonym, host: item });
-}
-
-// ---------------------------------------------------------------- moderation
-
-function canModerate(m) {
-  return isStaff() && !isMe(m.id) && (!isStaffRole(m.role) || myRole() === "admin");
-}
-
-async function mute(m, duration) {
-  const current = here();
-  if (!current) return;
-  const payload = { room: current.room.id, member: m.id };
-  if (duration) payload.duration_s = duration;
-  const ack = await request("mod:mute", payload);
-  if (!ack.ok) return notify(describeError(ack.error, "mod"), "error");
-  if (here()) here().muted.set(m.id, ack.until === undefined ? null : ack.until);
-  renderMembers();
-  notify(m.pseudonym + (duration ? " is muted for " + humanDuration(duration) + "." : " is muted until you unmute them."), "success");
-}
-
-async function unmute(m) {
-  const current = here();
-  if (!current) return;
-  const ack = await request("mod:unmute", { room: current.room.id, member: m.id });
-  if (!ack.ok) return notify(describeError(ack.error, "mod"), "error");
-  if (here()) here().muted.delete(m.id);
-  renderMembers();
-  notify(m.pseudonym + " can send messages again.", "success");
-}
-
-async function removeMember(m, banSeconds) {
-  const current = here();
-  if (!current) return;
-  const payload = { room: current.room.id, member: m.id };
-  if (banSeconds) payload.ban_s = banSeconds;
-  const ack = await request("mod:remove", payload);
-  if (!ack.ok) return notify(describeError(ack.error, "mod"), "error");
-  if (here()) here().members.delete(m.id);
-  renderMembers();
-  emit("members:changed");
-  notify(
-    m.pseudonym + " was removed" + (ack.banned_until ? " and can't come back until " + formatDateTime(ack.banned_until) : "") + ".",
-    "success",
-  );
-}
-
-const isMuted = (m) => !!here() && here().muted.has(m.id);
-addMemberAction({ action: "unmute", label: "Unmute", visible: (m) => canModerate(m) && isMuted(m), run: unmute });
-addMemberAction({ action: "mute-300", label: "Mute for 5 minutes", visible: canModerate, run: (m) => mute(m, 300) });
-addMemberAction({ action: "mute-3600", label: "Mute for 1 hour", visible: canModerate, run: (m) => mute(m, 3600) });
-addMemberAction({ action: "mute", label: "Mute until unmuted", visible: canModerate, run: (m) => mute(m, null) });
-addMemberAction({ action: "remove", label: "Remove from the room", visible: canModerate, danger: true, run: (m) => removeMember(m, null) });
-addMemberAction({
-  action: "ban-86400",
-  label: "Remove and ban for 24 hours",
-  visible: canModerate,
-  danger: true,
-  run: (m) => removeMember(m, 86400),
-});
 
 /* Mutes of others end on time (called every second). */
 export function expireMutes(now) {
@@ -163,6 +87,8 @@ function changed() {
   renderMembers();
   emit("members:changed");
 }
+
+on("moderation:changed", renderMembers);
 
 onServer("member:joined", (p) => {
   if (!p || !isHere(p.room) || !p.member) return;

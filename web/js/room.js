@@ -98,6 +98,11 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
       return;
     }
     if (!ack.ok) {
+      if (ack.error.code === "waiting") {
+        leaveView();
+        emit("room:waiting", roomId); // kept as the wanted room: room:admitted joins it
+        return;
+      }
       if (ack.error.code === "offline" || ack.error.code === "timeout") {
         notify(describeError(ack.error, "join"), "warn");
         return; // joined again on the next connect
@@ -235,7 +240,8 @@ function onRoomRemoved(p) {
   } else {
     notify(
       "You were removed from this room (" + name + ")" +
-        (p.banned_until ? " and can't rejoin until " + formatDateTime(p.banned_until) : "") + ".",
+        (p.banned_until ? " and can't rejoin until " + formatDateTime(p.banned_until) : "") +
+        (p.reason && p.reason !== "removed" ? ". Reason: " + p.reason : "") + ".",
       "warn",
     );
   }

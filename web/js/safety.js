@@ -45,6 +45,11 @@ function forgetMe() {
   window.location.replace("/");
 }
 
+/* Modal dialogs make the rest of the page inert, so each carries its own quick exit. */
+function exitButton() {
+  return el("button", { type: "button", class: "quick-exit quick-exit-small", text: "Quick exit", on: { click: quickExit } });
+}
+
 function buildExit() {
   const bar = el(
     "div",
@@ -110,7 +115,7 @@ function helpDialog() {
   dialog = el(
     "dialog",
     { id: "help-dialog", class: "dialog help-dialog", "aria-labelledby": "help-title", dataset: { testid: "help-dialog" } },
-    el("h2", { id: "help-title", text: "Need help?" }),
+    el("div", { class: "dialog-head" }, el("h2", { id: "help-title", text: "Need help?" }), exitButton()),
     el("p", { id: "help-lead", class: "help-lead" }),
     el("div", { id: "help-replies", class: "help-replies", "aria-live": "polite" }),
     el(
@@ -207,7 +212,7 @@ function guidelinesDialog() {
   dialog = el(
     "dialog",
     { id: "guidelines-dialog", class: "dialog", "aria-labelledby": "guidelines-title", dataset: { testid: "guidelines-dialog" } },
-    el("h2", { id: "guidelines-title", text: "Room guidelines" }),
+    el("div", { class: "dialog-head" }, el("h2", { id: "guidelines-title", text: "Room guidelines" }), exitButton()),
     el("div", { id: "guidelines-text", class: "guidelines-text", dataset: { testid: "guidelines-text" } }),
     el(
       "div",
@@ -295,13 +300,10 @@ function roomTools() {
     " ",
     el("button", { type: "button", class: "button-small", text: "Help and resources", on: { click: () => openHelp("", null) } }),
   );
+  // A row of its own under the room's head, then the banner: the head keeps its own layout.
   const head = document.querySelector("#room-view .room-head");
-  if (head) {
-    head.after(tools); // a row of its own under the room's head
-    tools.after(banner);
-  } else {
-    $("room-view").append(tools, banner);
-  }
+  if (head) head.after(tools, banner);
+  else $("room-view").prepend(tools, banner);
   return tools;
 }
 
@@ -400,7 +402,7 @@ function confirmContact(kinds) {
       dialog = el(
         "dialog",
         { id: "contact-dialog", class: "dialog", "aria-labelledby": "contact-title", dataset: { testid: "contact-warning" } },
-        el("h2", { id: "contact-title", text: "This might identify you" }),
+        el("div", { class: "dialog-head" }, el("h2", { id: "contact-title", text: "This might identify you" }), exitButton()),
         el("p", { id: "contact-kinds" }),
         el("p", { class: "hint", text: "Anyone in the room can read it, and once sent it can't be unseen." }),
         el(
@@ -450,7 +452,10 @@ function alertsPanel() {
     el("p", { class: "hint", text: "Only staff see these. Replies go to that person alone." }),
     el("ol", { id: "alerts-list", class: "alerts-list" }),
   );
-  ($("banners") || $("chat") || document.body).prepend(panel);
+  // Above the chat layout, full width: it must not squeeze the room's own columns.
+  const chat = $("chat");
+  if (chat) chat.before(panel);
+  else document.body.prepend(panel);
   return panel;
 }
 
