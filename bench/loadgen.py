@@ -5,7 +5,8 @@ The framing is done here, by hand, to keep the generator cheap:
 * ``GET /socket.io/?EIO=4&transport=websocket`` → server sends ``0{open}``;
 * client sends ``40{"token": T}`` → server answers ``40{sid}`` or ``44{error}``;
 * server pings ``2``, the client answers ``3``;
-* client events ``42<id>["event",{...}]``, acks ``43<id>[{...}]``;
+* client events ``42<id>["event",{...}]``, acks ``43<id>[{...}]``; every
+  ``message:send`` carries a ``client_id``, as the browser client's do;
 * server events ``42["message:new",{...}]``.
 
 Every message the generator sends carries ``hb|<step>|<sender>|<seq>|<t_ns>`` as
@@ -326,7 +327,9 @@ class Conn:
         aid = self.next_id
         self.pending[aid] = (now_ns(), expect, step)
         assert self.ws is not None
-        await self.ws.send_str(f'42{aid}["message:send",{{"room":"{room}","text":"{text}"}}]')
+        # a client id on every send, as the browser client does (the server deduplicates resends by it)
+        cid = f"{self.idx}-{aid}"
+        await self.ws.send_str(f'42{aid}["message:send",{{"room":"{room}","text":"{text}","client_id":"{cid}"}}]')
 
     async def close(self) -> None:
         if self.ws is not None and not self.ws.closed:
@@ -592,6 +595,7 @@ async def run_step(
         "server_cpu_s": round(srv_cpu, 3),
         "gen_cpu_s": round(gen_cpu, 3),
         "server_cpu_util": round(srv_cpu / wall, 3) if wall else None,
+        "server_cpu_us_per_delivery": round(srv_cpu * 1e6 / rec.unique, 2) if rec.unique else None,
         "gen_cpu_util": round(gen_cpu / wall, 3) if wall else None,
         "server_rss_mb": watched.rss_mb() if watched else None,
         # busy share of each core by anyone: busy minus server/generator util = other load on the box
@@ -770,6 +774,87 @@ async def run_connect(
     return out
 
 
+# --------------------------------------------------------------------------- storm scenario
+
+
+async def run_storm(
+    target: str,
+    admin_password: str,
+    *,
+    clients: int = 2000,
+    room_size: int = 20,
+    window_s: float = 10.0,
+    timeout_s: float = 30.0,
+    watched: Watched | None = None,
+    on_ready: Callable[[], Any] | None = None,
+) -> dict[str, Any]:
+    """A connection storm: ``clients`` sockets (tokens fetched beforehand, as after a
+    server restart) all open a websocket, connect and join their room at the same
+    moment.  Reports the time from the start to the last join and how many got in
+    within ``window_s`` and at all (each client gives up after ``timeout_s``)."""
+    procs.raise_nofile()
+    rec = Recorder()
+    http, api_http = new_sessions(100)
+    api = Api(api_http, target)
+    conns: list[Conn] = []
+    rid = secrets.token_hex(3)
+    try:
+        admin = await api.login("admin", admin_password)
+        rooms = [f"s{rid}-{i}" for i in range(math.ceil(clients / room_size))]
+        res = await gather_limited(32, [lambda r=r: api.create_room(admin, r, f"Storm {r}") for r in rooms])
+        for r in res:
+            if isinstance(r, BaseException):
+                raise r
+        tokens = await gather_limited(100, [api.session for _ in range(clients)])
+        bad = [t for t in tokens if isinstance(t, BaseException)]
+        if bad:
+            raise RuntimeError(f"{len(bad)} sessions failed; first: {bad[0]!r}")
+        conns = [Conn(i, target, tokens[i], rec) for i in range(clients)]
+        done_ns: list[int] = []
+        open_ns: list[int] = []
+        if on_ready is not None:  # e.g. start a profiler
+            await on_ready()
+        gc.collect()
+        srv0 = watched.cpu() if watched else 0.0
+        gen0 = time.process_time()
+        t0 = now_ns()
+
+        async def cj(c: Conn) -> None:
+            await c.open(http, timeout=timeout_s)
+            open_ns.append(now_ns() - t0)
+            await c.join(rooms[c.idx // room_size], timeout=timeout_s)
+            done_ns.append(now_ns() - t0)
+
+        results = await asyncio.gather(*(cj(c) for c in conns), return_exceptions=True)
+        wall = (now_ns() - t0) / 1e9
+        failed = [r for r in results if isinstance(r, BaseException)]
+        done_ns.sort()
+        open_ns.sort()
+        joined = len(done_ns)
+        within = sum(1 for d in done_ns if d <= window_s * 1e9)
+        return {
+            "clients": clients,
+            "joined": joined,
+            "joined_within_window": within,
+            "window_s": window_s,
+            "failed": len(failed),
+            "first_failure": repr(failed[0])[:300] if failed else None,
+            "last_join_s": round(done_ns[-1] / 1e9, 3) if done_ns else None,
+            "connected_p50_s": round(open_ns[len(open_ns) // 2] / 1e9, 3) if open_ns else None,
+            "last_connected_s": round(open_ns[-1] / 1e9, 3) if open_ns else None,
+            "join_p50_s": round(done_ns[len(done_ns) // 2] / 1e9, 3) if done_ns else None,
+            "join_p99_s": (pct(done_ns, 0.99) or 0) / 1000 if done_ns else None,
+            "all_in_within_window": joined == clients and within == clients,
+            "wall_s": round(wall, 3),
+            "server_cpu_s": round(watched.cpu() - srv0, 3) if watched else None,
+            "gen_cpu_s": round(time.process_time() - gen0, 3),
+            "server_rss_mb": watched.rss_mb() if watched else None,
+        }
+    finally:
+        await gather_limited(512, [c.close for c in conns])
+        await close_sessions(http, api_http)
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -798,7 +883,7 @@ async def _cli(args: argparse.Namespace) -> None:
         await procs.wait_healthy(server)
         targets = [server.url]
     if not targets or not password:
-        raise SystemExit("give --url and --admin-password, or --start hearth|baseline")
+        raise SystemExit("give --url and --admin-password, or --start hearth|baseline|node")
     watched = Watched(args.server_pid or ([server.pid] if server else []))
     http, api_http = new_sessions()
     fleet = None
@@ -826,7 +911,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__.split("\n\n")[0])
     p.add_argument("--url", action="append", help="server base URL (repeat to spread sockets); loopback only")
     p.add_argument("--admin-password", default=os.environ.get("HEARTH_ADMIN_PASSWORD"))
-    p.add_argument("--start", choices=["hearth", "baseline"], help="start this server on a free port")
+    p.add_argument("--start", choices=["hearth", "baseline", "node"], help="start this server on a free port")
     p.add_argument("--server-pid", type=int, action="append", help="pid(s) whose CPU to record")
     p.add_argument("--rooms", type=int, default=2)
     p.add_argument("--room-size", type=int, default=5, help="sockets per room, senders included")

@@ -141,6 +141,41 @@ def hearth_available() -> bool:
     return (REPO / "server" / "app.py").exists() or (REPO / "server" / "__main__.py").exists()
 
 
+NODE_DIR = REPO / "bench" / "node"
+
+
+def node_exe() -> str | None:
+    return shutil.which("node")
+
+
+def node_available() -> str | None:
+    """None when the Node anchor can run, else why not."""
+    if node_exe() is None:
+        return "node is not installed (Debian: apt-get install nodejs npm)"
+    if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+        return "bench/node/node_modules missing: run `npm ci` in bench/node (make bench does)"
+    return None
+
+
+def node_versions() -> dict[str, str]:
+    """Node's and socket.io's versions, for the record."""
+    out = {}
+    exe = node_exe()
+    if exe:
+        try:
+            out["node"] = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    try:
+        import json
+
+        pkg = json.loads((NODE_DIR / "node_modules" / "socket.io" / "package.json").read_text())
+        out["socket.io"] = str(pkg["version"])
+    except (OSError, ValueError, KeyError):
+        pass
+    return out
+
+
 def _preexec(cores: tuple[int, ...] | None):  # type: ignore[no-untyped-def]
     def run() -> None:
         raise_nofile()
@@ -158,7 +193,7 @@ def _preexec(cores: tuple[int, ...] | None):  # type: ignore[no-untyped-def]
 class ServerProc:
     """One server process under test."""
 
-    kind: str  # "hearth" | "baseline" | "redis"
+    kind: str  # "hearth" | "baseline" | "node" | "redis"
     port: int
     proc: subprocess.Popen[bytes]
     workdir: Path
@@ -221,7 +256,7 @@ def start_server(
     port: int | None = None,
     python: str = sys.executable,
 ) -> ServerProc:
-    """Start Hearth (``kind="hearth"``) or the naive baseline on a free port."""
+    """Start Hearth (``kind="hearth"``), the naive baseline or the Node anchor on a free port."""
     port = port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix=f"hearth-bench-{kind}-"))
     env = dict(os.environ)
@@ -240,9 +275,14 @@ def start_server(
         module = "server"
     elif kind == "baseline":
         module = "bench.baseline_naive"
+    elif kind == "node":
+        module = ""
     else:
         raise ValueError(kind)
-    cmd = [python, "-m", module, "--host", "127.0.0.1", "--port", str(port)]
+    if kind == "node":
+        cmd = [node_exe() or "node", str(NODE_DIR / "server.js"), "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        cmd = [python, "-m", module, "--host", "127.0.0.1", "--port", str(port)]
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -1,11 +1,11 @@
-"""Run every benchmark scenario against the naive baseline and Hearth, side by side.
+"""Run every benchmark scenario against Node's socket.io, the naive baseline and Hearth, side by side.
 
-    python -m bench.run_all                 # everything (what `make bench` runs), < 15 min
-    python -m bench.run_all --quick         # small and short: a smoke run in ~1-2 min
-    python -m bench.run_all --scenarios fanout,connect --servers baseline
+    python -m bench.run_all                 # everything (what `make bench` runs), ~20 min
+    python -m bench.run_all --quick         # small and short: a smoke run in ~2-3 min
+    python -m bench.run_all --scenarios fanout,connect --servers node,hearth
 
-Each scenario prints one JSON line (both servers and the Hearth/baseline ratios)
-and appends it to bench/results/<scenario>.jsonl.  A full run also redraws the
+Each scenario prints one JSON line (every server, and every figure as a ratio to
+Node's measured in the same run) and appends it to bench/results/<scenario>.jsonl.  A full run also redraws the
 plots under bench/plots/ and regenerates the tables in BENCHMARKS.md between
 the ``<!-- BEGIN GENERATED: ... -->`` markers (``--no-doc`` to skip).
 
@@ -36,7 +36,8 @@ PLOTS = BENCH / "plots"
 DOC = procs.REPO / "BENCHMARKS.md"
 SERVER_CORE = (0,)
 GEN_CORE = 1
-SERVERS = ("baseline", "hearth")
+SERVERS = ("node", "baseline", "hearth")
+ANCHOR = "node"
 
 
 def log(msg: str) -> None:
@@ -52,6 +53,7 @@ def params(quick: bool, step_s: float | None) -> dict[str, dict[str, Any]]:
             "fanout": {"rooms": 10, "room_size": 20, "senders_per_room": 2, "rates": [100, 500, 2000], "step_s": 2.0},
             "bigroom": {"rooms": 1, "room_size": 100, "senders_per_room": 1, "rates": [10, 40, 160], "step_s": 2.0},
             "connect": {"levels": [500, 1000], "room_size": 20},
+            "storm": {"clients": 300, "room_size": 20, "window_s": 10.0},
             "scaleout": {
                 "rooms": 10,
                 "room_size": 20,
@@ -67,7 +69,7 @@ def params(quick: bool, step_s: float | None) -> dict[str, dict[str, Any]]:
                 "rooms": 50,
                 "room_size": 20,
                 "senders_per_room": 2,
-                "rates": [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 8000],
+                "rates": [100, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 4000, 4800, 6400],
                 "step_s": 5.0,
             },
             "bigroom": {
@@ -78,6 +80,7 @@ def params(quick: bool, step_s: float | None) -> dict[str, dict[str, Any]]:
                 "step_s": 5.0,
             },
             "connect": {"levels": [2000, 5000, 10000], "room_size": 20},
+            "storm": {"clients": 2000, "room_size": 20, "window_s": 10.0},
             "scaleout": {
                 "rooms": 50,
                 "room_size": 20,
@@ -166,14 +169,44 @@ async def _connect(kind: str, prm: dict[str, Any]) -> dict[str, Any]:
         srv.stop()
 
 
+async def _storm(kind: str, prm: dict[str, Any]) -> dict[str, Any]:
+    password = procs.random_password()
+    srv = procs.start_server(kind, admin_password=password, cores=SERVER_CORE)
+    try:
+        await procs.wait_healthy(srv)
+        row = await loadgen.run_storm(
+            srv.url,
+            password,
+            clients=prm["clients"],
+            room_size=prm["room_size"],
+            window_s=prm["window_s"],
+            watched=Watched([srv.pid]),
+        )
+        log(
+            f"  {kind}: {row['joined']}/{row['clients']} joined, last join {row['last_join_s']} s, "
+            f"{row['joined_within_window']} within {row['window_s']:g} s, failed {row['failed']}"
+        )
+        return {"status": "ok", **row}
+    finally:
+        srv.stop()
+
+
 async def run_one(scenario: str, kind: str, prm: dict[str, Any], timeout: float) -> dict[str, Any]:  # noqa: ASYNC109
     if kind == "hearth" and not procs.hearth_available():
         return {"status": "unavailable", "reason": "Hearth server not present (server/app.py missing)"}
+    if kind == "node":
+        why = procs.node_available()
+        if why:
+            return {"status": "unavailable", "reason": why}
+        if scenario == "scaleout":
+            return {"status": "not run", "reason": "the Node anchor runs one process (no Redis adapter)"}
     if scenario == "scaleout" and kind == "hearth" and not _hearth_has_redis():
         log("  (Hearth's Redis mode may not exist yet; trying anyway)")
     try:
         if scenario == "connect":
             coro = _connect(kind, prm)
+        elif scenario == "storm":
+            coro = _storm(kind, prm)
         elif scenario == "scaleout":
             coro = _stepped(kind, prm, processes=prm["processes"])
         else:
@@ -197,14 +230,19 @@ def _hearth_has_redis() -> bool:
     return False
 
 
-def ratios(scenario: str, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    b, h = runs.get("baseline", {}), runs.get("hearth", {})
+def _r(x: Any, y: Any) -> float | None:
+    ok = isinstance(x, (int, float)) and isinstance(y, (int, float))
+    return round(x / y, 3) if ok and y else None
+
+
+def ratios(
+    scenario: str, runs: dict[str, dict[str, Any]], num: str = "hearth", den: str = "baseline"
+) -> dict[str, Any]:
+    """Every figure of server ``num`` divided by server ``den``'s in the same run."""
+    h, b = runs.get(num, {}), runs.get(den, {})
     if b.get("status") != "ok" or h.get("status") != "ok":
-        return {"status": "pending", "reason": "needs both servers measured in this run"}
-
-    def r(x: Any, y: Any) -> float | None:
-        return round(x / y, 3) if isinstance(x, (int, float)) and isinstance(y, (int, float)) and y else None
-
+        return {"status": "pending", "reason": f"needs {num} and {den} measured in this run"}
+    r = _r
     if scenario == "connect":
         out: dict[str, Any] = {}
         for hb, bb in zip(h["levels"], b["levels"], strict=False):
@@ -214,14 +252,24 @@ def ratios(scenario: str, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "rss_per_conn": r(hb["rss_per_conn_kb"], bb["rss_per_conn_kb"]),
             }
         return out
+    if scenario == "storm":
+        return {
+            "last_join_s": r(h["last_join_s"], b["last_join_s"]),
+            "server_cpu_s": r(h["server_cpu_s"], b["server_cpu_s"]),
+        }
     by_rate_b = {s["offered_msgs_per_s"]: s for s in b["steps"]}
-    p99 = {}
+    p50, p99, cpu = {}, {}, {}
     for s in h["steps"]:
         o = by_rate_b.get(s["offered_msgs_per_s"])
         if o:
-            p99[str(s["offered_msgs_per_s"])] = r(s["lat_p99_ms"], o["lat_p99_ms"])
+            k = str(s["offered_msgs_per_s"])
+            p50[k] = r(s["lat_p50_ms"], o["lat_p50_ms"])
+            p99[k] = r(s["lat_p99_ms"], o["lat_p99_ms"])
+            cpu[k] = r(s.get("server_cpu_us_per_delivery"), o.get("server_cpu_us_per_delivery"))
     return {
         "capacity_deliveries_per_s": r(h["capacity_deliveries_per_s"], b["capacity_deliveries_per_s"]),
+        "cpu_us_per_delivery_by_offered_rate": cpu,
+        "p50_by_offered_rate": p50,
         "p99_by_offered_rate": p99,
     }
 
@@ -248,6 +296,8 @@ async def run_scenario(
         "generator_loop": loop_name,
         "params": prm,
         "runs": runs,
+        "node_versions": procs.node_versions(),
+        "ratio_to_node": {k: ratios(scenario, runs, k, ANCHOR) for k in runs if k != ANCHOR},
         "ratio_hearth_to_baseline": ratios(scenario, runs),
     }
     text = orjson.dumps(line).decode()
@@ -340,20 +390,50 @@ def _f(x: Any) -> str:
 PENDING = "_pending: Hearth not measured in this run — rerun `make bench` once the server exists_"
 
 
+def _load(line: dict[str, Any]) -> str:
+    m = line["machine"]
+    nv = line.get("node_versions") or {}
+    anchor = f", Node {nv['node']} with socket.io {nv['socket.io']}" if "node" in nv and "socket.io" in nv else ""
+    return (
+        f"Measured {line['ts']} on {m['nproc']} × {m['cpu_model']}, Python {m['python']}{anchor}, "
+        f"generator loop: {line['generator_loop']}, 1-minute load average at the start {m.get('loadavg_1m_at_start')}."
+    )
+
+
+def _ratio_words(sc: str, rat: dict[str, Any]) -> str:
+    if rat.get("status") == "pending":
+        return f"_not available: {rat.get('reason', '')}_"
+    if sc == "connect":
+        return "; ".join(
+            f"{_f(int(n))} conns: connect+join rate ×{v['connect_join_per_s']}, RSS/conn ×{v['rss_per_conn']}"
+            for n, v in rat.items()
+        )
+    if sc == "storm":
+        return f"time to the last join ×{rat.get('last_join_s')}, server CPU ×{rat.get('server_cpu_s')}"
+    cpu = ", ".join(f"{_f(_num(k))}: ×{v}" for k, v in rat.get("cpu_us_per_delivery_by_offered_rate", {}).items())
+    p50 = ", ".join(f"{_f(_num(k))}: ×{v}" for k, v in rat.get("p50_by_offered_rate", {}).items())
+    p99 = ", ".join(f"{_f(_num(k))}: ×{v}" for k, v in rat.get("p99_by_offered_rate", {}).items())
+    return (
+        f"sustainable capacity **×{rat.get('capacity_deliveries_per_s')}**; by offered msg/s — "
+        f"CPU per delivery {cpu}; p50 {p50}; p99 {p99}"
+    )
+
+
+def _kinds(line: dict[str, Any]) -> list[str]:
+    return [k for k in SERVERS if k in line["runs"]] + [k for k in line["runs"] if k not in SERVERS]
+
+
 def table(line: dict[str, Any]) -> str:
     sc = line["scenario"]
-    out = [
-        f"Measured {line['ts']} on {line['machine']['nproc']} × {line['machine']['cpu_model']}, "
-        f"Python {line['machine']['python']}, generator loop: {line['generator_loop']}.",
-        "",
-    ]
+    out = [_load(line), ""]
+    kinds = _kinds(line)
     if sc == "connect":
         out.append(
             "| server | connections | alive | failed | connect+join/s | connect+join p99 ms "
             "| server RSS MB | RSS/conn KB | server CPU s | gen CPU s |"
         )
         out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-        for kind in SERVERS:
+        for kind in kinds:
             run = line["runs"].get(kind)
             if not run or run.get("status") != "ok":
                 out.append(f"| {kind} | {_why(kind, run)} |||||||||")
@@ -365,27 +445,46 @@ def table(line: dict[str, Any]) -> str:
                     f"| {_f(r['server_rss_mb'])} | {_f(r['rss_per_conn_kb'])} "
                     f"| {_f(r['server_cpu_s'])} | {_f(r['gen_cpu_s'])} |"
                 )
+    elif sc == "storm":
+        out.append(
+            "| server | clients | joined | joined within window | failed | join p50 s | join p99 s "
+            "| last join s | server CPU s | gen CPU s | server RSS MB |"
+        )
+        out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for kind in kinds:
+            r = line["runs"].get(kind)
+            if not r or r.get("status") != "ok":
+                out.append(f"| {kind} | {_why(kind, r)} ||||||||||")
+                continue
+            out.append(
+                f"| {kind} | {_f(r['clients'])} | {_f(r['joined'])} | {_f(r['joined_within_window'])} "
+                f"({_f(r['window_s'])} s) | {_f(r['failed'])} | {_f(r['join_p50_s'])} | {_f(r['join_p99_s'])} "
+                f"| **{_f(r['last_join_s'])}** | {_f(r['server_cpu_s'])} | {_f(r['gen_cpu_s'])} "
+                f"| {_f(r['server_rss_mb'])} |"
+            )
     else:
         out.append(
             "| server | offered msg/s | sent msg/s | deliveries/s | p50 ms | p99 ms | max ms | lost "
-            "| dup | error acks | server CPU s (util) | gen CPU s (util) | other load core 0/1 |"
+            "| dup | error acks | server CPU µs/delivery | server CPU s (util) | gen CPU s (util) "
+            "| other load core 0/1 |"
         )
-        out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-        for kind in SERVERS:
+        out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for kind in kinds:
             run = line["runs"].get(kind)
             if not run or run.get("status") != "ok":
-                out.append(f"| {kind} | {_why(kind, run)} |||||||||||")
+                out.append(f"| {kind} | {_why(kind, run)} ||||||||||||")
                 continue
             for s in run["steps"]:
                 out.append(
                     f"| {kind} | {_f(s['offered_msgs_per_s'])} | {_f(s['sent_per_s'])} "
                     f"| {_f(s['deliveries_per_s'])} | {_f(s['lat_p50_ms'])} | {_f(s['lat_p99_ms'])} "
                     f"| {_f(s['lat_max_ms'])} | {_f(s['lost'])} | {_f(s['duplicates'])} "
-                    f"| {_f(s['error_acks'])} | {_f(s['server_cpu_s'])} ({_f(s['server_cpu_util'])}) "
+                    f"| {_f(s['error_acks'])} | {_f(s.get('server_cpu_us_per_delivery'))} "
+                    f"| {_f(s['server_cpu_s'])} ({_f(s['server_cpu_util'])}) "
                     f"| {_f(s['gen_cpu_s'])} ({_f(s['gen_cpu_util'])}) | {_other(s)} |"
                 )
         out.append("")
-        for kind in SERVERS:
+        for kind in kinds:
             run = line["runs"].get(kind)
             if run and run.get("status") == "ok":
                 fs = run.get("first_cpu_saturated")
@@ -402,22 +501,11 @@ def table(line: dict[str, Any]) -> str:
                 )
             else:
                 out.append(f"- **{kind}**: {_why(kind, run)}")
-    rat = line.get("ratio_hearth_to_baseline", {})
     out.append("")
-    if rat.get("status") == "pending":
-        out.append(f"Hearth ÷ baseline: {PENDING}")
-    elif sc == "connect":
-        parts = [
-            f"{_f(int(n))} conns: connect+join rate ×{v['connect_join_per_s']}, RSS/conn ×{v['rss_per_conn']}"
-            for n, v in rat.items()
-        ]
-        out.append("Hearth ÷ baseline: " + "; ".join(parts) + ".")
-    else:
-        p99 = ", ".join(f"{_f(_num(k))}: ×{v}" for k, v in rat.get("p99_by_offered_rate", {}).items())
-        out.append(
-            f"Hearth ÷ baseline: sustainable capacity **×{rat.get('capacity_deliveries_per_s')}**; "
-            f"p99 by offered msg/s — {p99}."
-        )
+    for kind, rat in (line.get("ratio_to_node") or {}).items():
+        out.append(f"- {kind} ÷ Node: {_ratio_words(sc, rat)}.")
+    rat = line.get("ratio_hearth_to_baseline", {})
+    out.append(f"- hearth ÷ baseline: {PENDING if rat.get('status') == 'pending' else _ratio_words(sc, rat)}.")
     return "\n".join(out)
 
 
@@ -445,15 +533,104 @@ def _why(kind: str, run: dict[str, Any] | None) -> str:
     return f"{run.get('status')}: {str(run.get('reason', ''))[:200]}"
 
 
+def _step(line: dict[str, Any] | None, kind: str, rate: float) -> dict[str, Any] | None:
+    run = (line or {}).get("runs", {}).get(kind) or {}
+    for s in run.get("steps", []) if run.get("status") == "ok" else []:
+        if s["offered_msgs_per_s"] == rate:
+            return dict(s)
+    return None
+
+
+def _run(line: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
+    run = (line or {}).get("runs", {}).get(kind)
+    return run if run and run.get("status") == "ok" else None
+
+
+def _verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def summary(lines: dict[str, dict[str, Any]]) -> str:
+    """The issue's targets, each with Node's, the baseline's and Hearth's figure from one run."""
+    rows: list[tuple[str, Any, Any, Any, str, bool | None]] = []
+
+    def per_kind(get: Any) -> tuple[Any, Any, Any]:
+        return get("node"), get("baseline"), get("hearth")
+
+    fan = lines.get("fanout")
+    for rate in (400.0, 1600.0):
+        n, b, h = per_kind(lambda k, rate=rate: (_step(fan, k, rate) or {}).get("server_cpu_us_per_delivery"))
+        ok = None if n is None or h is None else h <= n
+        rows.append((f"small rooms (50 × 20): server CPU µs per delivery at {rate:g} msg/s, ≤ Node", n, b, h, "", ok))
+    n, b, h = per_kind(lambda k: (_step(fan, k, 400.0) or {}).get("lat_p50_ms"))
+    rows.append(("small rooms: p50 ms at 400 msg/s, ≤ 10", n, b, h, "", None if h is None else h <= 10))
+    n, b, h = per_kind(lambda k: (_step(fan, k, 400.0) or {}).get("lat_p99_ms"))
+    rows.append(("small rooms: p99 ms at 400 msg/s, ≤ 50", n, b, h, "", None if h is None else h <= 50))
+    n, b, h = per_kind(lambda k: (_run(fan, k) or {}).get("capacity_deliveries_per_s"))
+    ok = None if n is None or h is None else h >= n
+    rows.append(("small rooms: sustainable deliveries/s, ≥ Node", n, b, h, "", ok))
+    big = lines.get("bigroom")
+    n, b, h = per_kind(lambda k: (_run(big, k) or {}).get("capacity_deliveries_per_s"))
+    ok = None if n is None or h is None else h > n
+    rows.append(("big room (1 × 500): sustainable deliveries/s, > Node", n, b, h, "", ok))
+    con = lines.get("connect")
+
+    def rss(k: str) -> Any:
+        levels = (_run(con, k) or {}).get("levels") or []
+        return levels[-1]["rss_per_conn_kb"] if levels else None
+
+    n, b, h = per_kind(rss)
+    levels = (_run(con, "hearth") or {}).get("levels") or []
+    at = f"{levels[-1]['connections']:,}" if levels else "10,000"
+    ok = None if h is None else h <= 20
+    rows.append((f"{at} idle joined connections: RSS KB per connection, ≤ 20", n, b, h, "", ok))
+    st = lines.get("storm")
+    n, b, h = per_kind(lambda k: (_run(st, k) or {}).get("last_join_s"))
+    hs = _run(st, "hearth")
+    ok = None if hs is None else bool(hs["all_in_within_window"])
+    clients = f"{hs['clients']:,}" if hs else "2,000"
+    rows.append((f"storm: {clients} clients at once, seconds to the last join (all in ≤ 10 s)", n, b, h, "", ok))
+    out = [
+        "| target | Node socket.io | naive python-socketio | Hearth | Hearth ÷ Node | verdict |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    for name, n, b, h, _, ok in rows:
+        out.append(f"| {name} | {_f(n)} | {_f(b)} | {_f(h)} | {_f(_r(h, n))} | {_verdict(ok)} |")
+    when = sorted({ln["ts"] for ln in lines.values()})
+    loads = sorted({ln["machine"].get("loadavg_1m_at_start") for ln in lines.values()}, key=str)
+    out += [
+        "",
+        f"Scenarios measured {when[0] if when else '–'} … {when[-1] if when else '–'}; "
+        f"1-minute load average at each scenario's start: {', '.join(str(x) for x in loads)}.",
+    ]
+    return "\n".join(out)
+
+
+def latest_lines(scenarios: list[str]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for sc in scenarios:
+        f = RESULTS / f"{sc}.jsonl"
+        if f.exists():
+            rows = [ln for ln in f.read_text().splitlines() if ln.strip()]
+            if rows:
+                out[sc] = orjson.loads(rows[-1])
+    return out
+
+
+ALL_SCENARIOS = ("fanout", "bigroom", "connect", "storm", "scaleout")
+
+
 def update_doc(lines: dict[str, dict[str, Any]]) -> None:
     if not DOC.exists():
         log("BENCHMARKS.md missing; tables not written")
         return
     text = DOC.read_text()
-    for sc, line in lines.items():
+    blocks = {sc: table(line) for sc, line in lines.items()}
+    # the summary: this run's scenarios, the last stored line for the others
+    blocks["summary"] = summary({**latest_lines(list(ALL_SCENARIOS)), **lines})
+    for sc, body in blocks.items():
         pat = re.compile(rf"(<!-- BEGIN GENERATED: {sc} -->\n).*?(\n<!-- END GENERATED: {sc} -->)", re.S)
         if pat.search(text):
-            body = table(line)
             text = pat.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
     DOC.write_text(text)
     log(f"updated {DOC}")
@@ -479,12 +656,7 @@ async def amain(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.budget
     lines: dict[str, dict[str, Any]] = {}
     if args.render_only:
-        for sc in scenarios:
-            f = RESULTS / f"{sc}.jsonl"
-            if f.exists():
-                rows = [ln for ln in f.read_text().splitlines() if ln.strip()]
-                if rows:
-                    lines[sc] = orjson.loads(rows[-1])
+        lines = latest_lines(scenarios)
         scenarios = []
     for sc in scenarios:
         left = deadline - time.monotonic()
@@ -504,10 +676,10 @@ async def amain(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small rooms, few short steps (~1-2 minutes)")
-    p.add_argument("--scenarios", default="fanout,bigroom,connect,scaleout")
-    p.add_argument("--servers", default=",".join(SERVERS), help="baseline,hearth")
+    p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    p.add_argument("--servers", default=",".join(SERVERS), help="node,baseline,hearth")
     p.add_argument("--step-seconds", type=float, default=None, help="override seconds per rate step")
-    p.add_argument("--budget", type=float, default=14 * 60, help="stop starting scenarios after this (s)")
+    p.add_argument("--budget", type=float, default=22 * 60, help="stop starting scenarios after this (s)")
     p.add_argument("--scenario-timeout", type=float, default=300, help="per scenario and server (s)")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rooms.clock import Clock
-from rooms.errors import Invalid, NotFound, RateLimited, RoomLocked, SlowMode, Waiting
+from rooms.errors import HearthError, Invalid, NotFound, RateLimited, RoomLocked, SlowMode, Waiting
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.models import KEEP, Identity, Member, MemberRecord, Message, MuteState, Room, RoomSettings, SealedMessage
@@ -291,37 +291,73 @@ class RoomService:
     # messages ------------------------------------------------------------
 
     async def send(
-        self, identity: Identity, room: Room, text: str, client_id: str | None, *, shown: Member | None = None
+        self,
+        identity: Identity,
+        room: Room,
+        text: str,
+        client_id: str | None,
+        *,
+        shown: Member | None = None,
+        reply_to: str | None = None,
     ) -> Message:
         """Send as ``identity``; ``shown`` is the member as the room sees them (with their number)."""
         clean = clean_text(text)
         author = self.member_for(identity, room.id)
         if shown is not None and shown.id == author.id:
             author = shown
-        # A resend under the same client id is answered with the message already stored.
+        # A resend under the same client id is answered with the message already stored: found
+        # by the store's write itself (no lookup of its own on every send), or, when the send is
+        # refused (too fast, muted since, ...), by a lookup then.
         dedupe = None if client_id is None else sent_key(author.id, client_id)
-        if dedupe is not None:
-            earlier = await self.store.find_sent(room.id, dedupe, now_ms=self.clock.now_ms())
-            if earlier is not None:
-                return await self.find_message(room.id, earlier)
         bucket = (room.id, author.id)
         limited = not identity.is_staff
+        if limited and room.slow_mode_s > 0 and (earlier := await self._stored(room.id, dedupe)) is not None:
+            return earlier  # before the slow-mode window is taken: a resend must not move it
         # The token is taken before the first await, so concurrent sends of one member (from
         # many sockets) cannot all pass on the same token; a send refused later gives it back.
         if limited and (wait := self.limiter.take(bucket)):
+            if (earlier := await self._stored(room.id, dedupe)) is not None:
+                return earlier
             raise RateLimited(wait)
         try:
-            return await self._send(identity, room, author, clean, client_id)
+            msg, fresh = await self._send(identity, room, author, clean, client_id, dedupe, reply_to)
+        except HearthError:
+            if limited:
+                self.limiter.refund(bucket)
+            if (earlier := await self._stored(room.id, dedupe)) is not None:
+                return earlier
+            raise
         except BaseException:
             if limited:
                 self.limiter.refund(bucket)
             raise
+        if limited and not fresh:  # a resend costs no token
+            self.limiter.refund(bucket)
+        return msg
 
-    async def _send(self, identity: Identity, room: Room, author: Member, clean: str, client_id: str | None) -> Message:
+    async def _stored(self, room_id: str, dedupe: str | None) -> Message | None:
+        if dedupe is None:
+            return None
+        earlier = await self.store.find_sent(room_id, dedupe, now_ms=self.clock.now_ms())
+        return None if earlier is None else await self.find_message(room_id, earlier)
+
+    async def _send(
+        self,
+        identity: Identity,
+        room: Room,
+        author: Member,
+        clean: str,
+        client_id: str | None,
+        dedupe: str | None,
+        reply_to: str | None,
+    ) -> tuple[Message, bool]:
+        """The message and True when stored now; the stored one and False for a resend."""
         if not identity.is_staff:
             await self.guards.check_send(room, author.id, identity=identity)
             if room.locked:
                 raise RoomLocked()
+        if reply_to is not None:
+            await self.find_message(room.id, reply_to)  # a reply needs a live original (NotFound)
         now = self.clock.now_ms()
         if not identity.is_staff and room.slow_mode_s > 0:
             wait = await self.store.take_slow_mode(room.id, author.id, now_ms=now, window_ms=room.slow_mode_s * 1000)
@@ -335,12 +371,12 @@ class RoomService:
             ts=now,
             expires_at=now + room.message_ttl_s * 1000,
             client_id=client_id,
+            reply_to=reply_to,
         )
-        dedupe = None if client_id is None else sent_key(author.id, client_id)
         earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
-        if earlier is not None:  # a concurrent resend was stored first
-            return await self.find_message(room.id, earlier)
-        return msg
+        if earlier is not None:  # stored before under the same client id
+            return await self.find_message(room.id, earlier), False
+        return msg, True
 
     def _next_id(self, now: int) -> str:
         # Time first, then a per-process sequence, so ids sort in send order even within one millisecond.

@@ -20,6 +20,13 @@ def message_aad(room: str, message_id: str, ts: int, expires_at: int) -> bytes:
     return f"hearth-msg/v1|{room}|{message_id}|{ts}|{expires_at}".encode()
 
 
+# A key is extended past a new message's expiry by this much more, so a busy room extends its
+# key about once per this interval instead of on every message (each extension is a store
+# write). A key outlives the last message sealed under it by at most this; the purge runs
+# every few seconds anyway.
+KEY_EXTEND_AHEAD_MS = 10_000
+
+
 def key_context(room: str, epoch: int) -> str:
     return f"room:{room}:epoch:{epoch}"
 
@@ -80,11 +87,13 @@ class MessageVault:
             self._keys[(room, epoch)] = cached
         key, destroy_after = cached
         if expires_at > destroy_after:
-            # Only when a room's lifetime grew: the key must outlive every message under it.
-            if not await self.store.extend_key(room, epoch, expires_at):
+            # The key must outlive every message under it; expiries grow with the clock, so
+            # extend a little further than needed (KEY_EXTEND_AHEAD_MS) and not on every send.
+            extended = expires_at + KEY_EXTEND_AHEAD_MS
+            if not await self.store.extend_key(room, epoch, extended):
                 self._keys.pop((room, epoch), None)  # purged meanwhile by another process
                 return await self._key_for_sealing(room, epoch, expires_at)
-            self._keys[(room, epoch)] = (key, expires_at)
+            self._keys[(room, epoch)] = (key, extended)
         return key
 
     async def _key_for_opening(self, room: str, epoch: int) -> bytes | None:
@@ -102,7 +111,12 @@ class MessageVault:
         epoch = msg.ts // self.epoch_ms
         key = await self._key_for_sealing(msg.room, epoch, msg.expires_at)
         payload = orjson.dumps(
-            {"t": msg.text, "a": [msg.author.id, msg.author.pseudonym, int(msg.author.role)], "c": msg.client_id}
+            {
+                "t": msg.text,
+                "a": [msg.author.id, msg.author.pseudonym, int(msg.author.role)],
+                "c": msg.client_id,
+                "r": msg.reply_to,
+            }
         )
         blob = seal(key, payload, message_aad(msg.room, msg.id, msg.ts, msg.expires_at))
         return SealedMessage(msg.room, msg.id, msg.ts, msg.expires_at, epoch, blob)
@@ -125,6 +139,7 @@ class MessageVault:
                 ts=sealed.ts,
                 expires_at=sealed.expires_at,
                 client_id=data.get("c"),
+                reply_to=data.get("r"),
             )
         except (SealError, ValueError, KeyError, TypeError):
             log.warning("room=%s message=%s event=unseal_failed", sealed.room, sealed.id)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from crypto.keys import generate_secret_key
 from rooms.errors import HearthError
+from rooms.sqlite_db import private_dir
 from server import logs
 from server.config import Config, ConfigError, parse_port
 from server.services import resolve_secret
@@ -26,7 +27,7 @@ def _check_data_dir(config: Config) -> None:
     if config.redis_url is not None:
         return
     try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)
         with tempfile.NamedTemporaryFile(dir=config.data_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
@@ -50,6 +51,9 @@ async def _tune_gc(app: web.Application) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+LISTEN_BACKLOG = 4096
 
 
 def serve(config: Config) -> int:
@@ -78,6 +82,10 @@ def serve(config: Config) -> int:
             **logs.access_log_kwargs(),
             print=None,
             shutdown_timeout=5.0,
+            # A reconnect storm (every client of a restarted server at once) overflowed the default
+            # accept queue of 128: dropped handshakes wait out TCP's 1, 2, 4, 8, 16 s retries.
+            # The kernel caps this at net.core.somaxconn.
+            backlog=LISTEN_BACKLOG,
             loop=loop,
         )
     except OSError as exc:

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -23,6 +24,9 @@ from rooms.errors import Banned, HearthError, Muted, NotFound
 from rooms.models import Identity, Role
 from server.services import Services, open_services
 from tests.conftest import make_config
+
+# Many short examples: on a loaded machine the whole run can pass the suite's per-test timeout.
+pytestmark = pytest.mark.timeout(600)
 
 ROOM = "circle"
 FAC = Identity("s_fac", "fran", Role.FACILITATOR, staff_id="fac")

@@ -14,7 +14,7 @@ from crypto.sealing import Keyring, SealError, open_sealed
 from moderation.keys import rotate
 from rooms.clock import ManualClock
 from rooms.models import RoomSettings
-from rooms.vault import key_context, message_aad
+from rooms.vault import KEY_EXTEND_AHEAD_MS, key_context, message_aad
 from server.config import Secret
 from server.services import open_services
 from tests.conftest import TEST_KEY, make_config
@@ -114,3 +114,19 @@ async def test_purged_rows_leave_no_trace_in_the_sqlite_files(svc, clock: Manual
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("hearth.db*"))
     assert msg.id.encode() not in raw
     assert key.wrapped not in raw
+
+
+async def test_a_busy_room_extends_its_key_ahead_not_on_every_message(svc, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    first = await _send(svc)
+    [key] = await svc.room_store.all_keys()
+    assert key.destroy_after == first.expires_at  # a lone message: the key goes with it
+    room = await svc.rooms.get_room("circle")
+    clock.advance(1)
+    second = await svc.rooms.send(PEER, room, "two", None)
+    [key] = await svc.room_store.all_keys()
+    assert key.destroy_after == second.expires_at + KEY_EXTEND_AHEAD_MS
+    clock.advance(KEY_EXTEND_AHEAD_MS // 2)
+    third = await svc.rooms.send(PEER, room, "three", None)
+    [unchanged] = await svc.room_store.all_keys()
+    assert unchanged == key  # no store write: the key already outlives this message
+    assert unchanged.destroy_after >= third.expires_at
