@@ -20,8 +20,16 @@ T = TypeVar("T")
 
 PREFIX = "hearth:"
 
-# Errors that mean "Redis cannot answer now", as opposed to a bug in a command.
-DOWN = (rex.ConnectionError, rex.TimeoutError, rex.BusyLoadingError, rex.ReadOnlyError, TimeoutError)
+# Errors that mean "Redis cannot serve this now" (down, loading, a read-only replica, out of
+# memory under maxmemory with noeviction), as opposed to a bug in a command.
+DOWN = (
+    rex.ConnectionError,
+    rex.TimeoutError,
+    rex.BusyLoadingError,
+    rex.ReadOnlyError,
+    rex.OutOfMemoryError,
+    TimeoutError,
+)
 
 
 def key(*parts: str) -> str:
@@ -43,7 +51,7 @@ def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]
 
 
 POOL_SIZE = 50  # connections per process (HEARTH_REDIS_POOL_SIZE); see docs/OPERATIONS.md
-POOL_TIMEOUT_S = 10.0  # how long a call waits for a free connection (a burst) before it is Unavailable
+POOL_TIMEOUT_S = 30.0  # how long a call may wait for a free connection in a burst (HEARTH_REDIS_POOL_TIMEOUT_S)
 
 
 def connect(url: str, *, pool_size: int = POOL_SIZE, pool_timeout_s: float = POOL_TIMEOUT_S) -> aioredis.Redis:

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 
 from rooms.errors import Unavailable
 from rooms.models import SealedMessage
-from rooms.redis_common import DOWN, key, text, texts
+from rooms.redis_common import DOWN, guarded, key, text, texts
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class RedisFeed:
         self._refreshed_at = 0.0
         self._task: asyncio.Task[None] | None = None
 
+    @guarded
     async def start(self, deliver: Deliver, hosted: Hosted) -> None:
         """Begin at the end of every existing feed: what is already stored reaches joiners as history."""
         rooms = texts(await self.r.zrange(key("rooms"), 0, -1))
@@ -83,10 +84,13 @@ class RedisFeed:
     async def _check_cursors(self) -> None:
         """After an outage: a feed that restarted below our cursor (Redis lost its data) is read anew."""
         rooms = list(self.cursors)
+        restarted = 0
         for room_id, last in zip(rooms, await self._last_ids(rooms), strict=True):
             if _id(last) < _id(self.cursors[room_id]):
-                log.warning("event=feed_restarted room_count=1")
                 self.cursors[room_id] = START
+                restarted += 1
+        if restarted:
+            log.warning("event=feed_restarted rooms=%d", restarted)
 
     async def _run(self, deliver: Deliver, hosted: Hosted) -> None:
         recovering = False

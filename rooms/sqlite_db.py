@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +15,25 @@ from typing import Any, TypeVar
 from rooms.errors import Unavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and its parents) if missing; Hearth's data directory is 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        log.warning("event=data_dir_permissions fixed=0700")
+        path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` 0600 if missing, or take group and other access away from it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
 
 # Rows per multi-row INSERT: SQLite allows 999 bound parameters in every build since 3.7.
 _MAX_PARAMS = 999
@@ -67,7 +88,14 @@ class SqliteDatabase:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
 
     def _connect(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600 files in a 0700 directory; SQLite gives its WAL and shared-memory files the
+        # database file's permissions, and files left by an older version are tightened here.
+        private_dir(self.path.parent)
+        private_file(self.path)
+        for suffix in SIDE_FILES:
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                private_file(side)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -58,7 +58,7 @@ def _socket_server(config: Config) -> socketio.AsyncServer:
     )
     sio = HearthSocketServer(
         transport_settings=settings,
-        client_manager=make_manager(config.redis_url),
+        client_manager=make_manager(config.redis_url, config.secret.keys if config.secret else ()),
         cors_allowed_origins=list(config.allowed_origins) or None,
         logger=False,
         engineio_logger=False,

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import orjson
 
 from rooms.errors import Unavailable
+from rooms.redis_common import DOWN
+from server.pubsub_seal import ChannelSeal, Rejected
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -69,11 +71,15 @@ class _Waiter:
 class RedisBus:
     """Many processes: JSON over a Redis pub/sub channel, handled by every process, this one included."""
 
-    def __init__(self, url: str, *, process_id: str, alive: Alive, ack_timeout_s: float = ACK_TIMEOUT_S) -> None:
-        """``alive`` tells which processes still have a heartbeat: one that died need not confirm."""
+    def __init__(
+        self, url: str, *, process_id: str, alive: Alive, seal: ChannelSeal, ack_timeout_s: float = ACK_TIMEOUT_S
+    ) -> None:
+        """``alive`` tells which processes still have a heartbeat: one that died need not confirm.
+        ``seal`` seals what is published and refuses what was not (server/pubsub_seal.py)."""
         import redis.asyncio as aioredis
 
         self.process_id = process_id
+        self._seal = seal
         self._alive = alive
         self._ack_timeout_s = ack_timeout_s
         # Its own client: the subscription holds a connection and waits on it without a timeout.
@@ -106,7 +112,9 @@ class RedisBus:
 
     async def _dispatch(self, handler: Handler, data: bytes) -> None:
         try:
-            message = orjson.loads(data)
+            message = orjson.loads(self._seal.open(data))
+        except Rejected:
+            return  # logged and counted
         except orjson.JSONDecodeError:
             log.warning("event=control_message code=invalid")
             return
@@ -130,11 +138,9 @@ class RedisBus:
                 await self.publish({"op": "ack", "id": ack, "pid": self.process_id})
 
     async def publish(self, message: dict[str, Any]) -> None:
-        import redis.exceptions
-
         try:
-            await self._redis.publish(CHANNEL, orjson.dumps(message))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            await self._redis.publish(CHANNEL, self._seal.seal(orjson.dumps(message)))
+        except DOWN as exc:
             raise Unavailable() from exc
 
     async def request(self, message: dict[str, Any], *, to: Collection[str]) -> None:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from crypto.keys import generate_secret_key
 from rooms.errors import HearthError
+from rooms.sqlite_db import private_dir
 from server import logs
 from server.config import Config, ConfigError, parse_port
 from server.services import resolve_secret
@@ -26,7 +27,7 @@ def _check_data_dir(config: Config) -> None:
     if config.redis_url is not None:
         return
     try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)
         with tempfile.NamedTemporaryFile(dir=config.data_dir, prefix=".write-test-"):
             pass
     except OSError as exc:

@@ -78,6 +78,7 @@ class Config:
     presence_ttl_s: int = 15  # Redis mode: a process that stops heartbeating is gone after this
     presence_reap_s: float = 5.0
     redis_pool_size: int = 50  # Redis mode: connections per process; a burst beyond it waits (docs/OPERATIONS.md)
+    redis_pool_timeout_s: int = 30  # ... for at most this long, then the call is `unavailable`
     key_epoch_s: int = 3600
     crisis_file: Path | None = None  # None: the default shipped with Hearth
     quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
@@ -132,6 +133,7 @@ class Config:
             ("HEARTH_FLAG_RETENTION_DAYS", "flag_retention_days"),
             ("HEARTH_PRESENCE_TTL_S", "presence_ttl_s"),
             ("HEARTH_REDIS_POOL_SIZE", "redis_pool_size"),
+            ("HEARTH_REDIS_POOL_TIMEOUT_S", "redis_pool_timeout_s"),
         ):
             if env.get(name, "").strip():
                 values[key] = _positive_int(env[name], name)

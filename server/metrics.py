@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
+TASKS = Gauge("hearth_asyncio_tasks", "asyncio tasks alive in this process (the soak watches it)", registry=REGISTRY)
 SOCKETS = Gauge("hearth_connected_sockets", "Socket.IO connections open on this process", registry=REGISTRY)
 ROOMS = Gauge("hearth_rooms", "Rooms that exist", registry=REGISTRY)
 MESSAGES = Counter("hearth_messages_sent_total", "Messages accepted by this process", registry=REGISTRY)
@@ -19,6 +23,12 @@ LATENCY = Histogram(
 )
 PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", registry=REGISTRY)
 KEYS_DESTROYED = Counter("hearth_destroyed_keys_total", "Room data keys destroyed", registry=REGISTRY)
+PUBSUB_REJECTED = Counter(
+    "hearth_pubsub_rejected_total",
+    "Messages between processes dropped: forged (did not open), stale or replayed",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)
 # Counts only: never the text, the phrase that matched, a pseudonym or a member id.
 CRISIS_SIGNALS = Counter("hearth_crisis_signals_total", "Messages that matched a crisis phrase", registry=REGISTRY)
 SUPPORT_REQUESTS = Counter("hearth_support_requests_total", "Help requests made (support:request)", registry=REGISTRY)
@@ -30,4 +40,6 @@ def observe_event(event: str, code: str, seconds: float) -> None:
 
 
 def render() -> bytes:
+    with contextlib.suppress(RuntimeError):  # outside a running loop: left as it was
+        TASKS.set(len(asyncio.all_tasks()))
     return generate_latest(REGISTRY)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from crypto.address_hash import AddressHasher
 from crypto.keys import generate_secret_key
-from crypto.sealing import Keyring
+from crypto.sealing import Keyring, SealError
 from crypto.tokens import TokenSigner
 from moderation.admission_store import AdmissionStore
 from moderation.context import Moderation
@@ -18,11 +18,13 @@ from moderation.returning import AddressMarks, MemoryAddressMarks, ReturningSign
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
 from rooms.clock import Clock
+from rooms.expressions import Expressions
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.names import RoomNames
 from rooms.presence import Presence
 from rooms.service import RoomService
+from rooms.sqlite_db import private_dir
 from rooms.store import RoomStore
 from rooms.vault import MessageVault, instance_key
 from server.auth import Auth
@@ -41,6 +43,7 @@ class Services:
     keyring: Keyring
     auth: Auth
     rooms: RoomService
+    expressions: Expressions
     mod: Moderation
     room_store: RoomStore
     mod_store: ModStore
@@ -68,7 +71,7 @@ def resolve_secret(config: Config) -> Config:
 
     path = config.data_dir / SECRET_FILE
     if not path.exists():
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(generate_secret_key() + "\n")
@@ -108,6 +111,12 @@ async def open_services(config: Config, clock: Clock) -> Services:
     room_store, mod_store, presence = stores.rooms, stores.mod, stores.presence
     try:
         member_ids = MemberIds(await instance_key(room_store, keyring, "member_ids"))
+    except SealError:
+        await stores.aclose()
+        raise ConfigError(
+            f"HEARTH_SECRET_KEY does not open the data already in the {config.store_name} store: "
+            "start with the key it was created with (during a rotation: the new key first, then the old one)."
+        ) from None
     except BaseException:
         await stores.aclose()
         raise
@@ -156,6 +165,7 @@ async def open_services(config: Config, clock: Clock) -> Services:
         keyring=keyring,
         auth=auth,
         rooms=rooms,
+        expressions=Expressions(rooms, room_store, member_ids, clock),
         mod=mod,
         room_store=room_store,
         mod_store=mod_store,

@@ -13,8 +13,10 @@ from moderation.store import ModStore
 from rooms.errors import Unavailable
 from rooms.presence import Presence
 from rooms.store import RoomStore
+from server.bus import CHANNEL as CONTROL_CHANNEL
 from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config, ConfigError
+from server.pubsub_seal import ChannelSeal
 
 if TYPE_CHECKING:
     from rooms.redis_feed import RedisFeed
@@ -85,7 +87,7 @@ async def _open_redis(config: Config) -> Stores:
     # Pseudonyms of online members are sealed in Redis like everything else a person typed; every
     # process derives the same key from the shared secret (older secrets open, during a rotation).
     seal_keys = [derive_key(master, PRESENCE_PURPOSE) for master in config.secret.keys]
-    client = connect(config.redis_url, pool_size=config.redis_pool_size)
+    client = connect(config.redis_url, pool_size=config.redis_pool_size, pool_timeout_s=config.redis_pool_timeout_s)
     room_store = RedisRoomStore(client)
     try:
         await room_store.ping()
@@ -98,7 +100,8 @@ async def _open_redis(config: Config) -> Stores:
     presence = RedisPresence(client, seal_keys=seal_keys, ttl_ms=ttl_ms, interval_s=ttl_ms / 3000)
     await presence.start()
     log.info("event=presence_started process=%s", presence.process_id)
-    bus = RedisBus(config.redis_url, process_id=presence.process_id, alive=presence.alive)
+    seal = ChannelSeal(config.secret.keys, CONTROL_CHANNEL)
+    bus = RedisBus(config.redis_url, process_id=presence.process_id, alive=presence.alive, seal=seal)
     # Closed in reverse: the bus stops listening, presence stops its heartbeat (and drops it),
     # then the client closes.
     closers: list[Closer] = [client.aclose, presence.aclose, bus.aclose]

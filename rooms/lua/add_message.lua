@@ -2,7 +2,8 @@
 -- message is either stored and on its way to every process, or not stored at all.
 -- With a client id (ARGV[8], hashed with the author): a live message already sent under it
 -- wins, and its id is returned instead.
--- KEYS: msg hash, msgs zset, expiry zset, purge-rooms set, feed stream, sent hash, sent-expiry zset
+-- KEYS: msg hash, msgs zset, expiry zset, purge-rooms set, feed stream, sent hash, sent-expiry zset,
+--       feed-expiry zset (feed entry id by expires_at: the entry goes with the message)
 -- ARGV: id, ts, expires_at, epoch, blob, room, feed maxlen, dedupe ('' for none)
 local id, ts, exp, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[8]
 if dedupe ~= '' then
@@ -19,5 +20,6 @@ redis.call('PEXPIREAT', KEYS[1], exp)
 redis.call('ZADD', KEYS[2], ts, id)
 redis.call('ZADD', KEYS[3], exp, id)
 redis.call('SADD', KEYS[4], ARGV[6])
-redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'id', id)
+local entry = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'id', id)
+redis.call('ZADD', KEYS[8], exp, entry)
 return false

@@ -20,6 +20,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from server.pubsub_seal import ChannelSeal, Rejected
 from server.transport.counters import DIRECT_FRAMES, QUEUED_PACKETS
 from server.transport.engine_socket import EngineSocket
 from server.transport.frames import text_frame
@@ -109,7 +110,35 @@ class DirectManager(DirectEmit):
 
 
 class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
-    """Many processes: the Redis pub/sub manager, delivering locally through the direct path."""
+    """Many processes: the Redis pub/sub manager, delivering locally through the direct path.
+
+    What it publishes is sealed and what it hears must open (server/pubsub_seal.py): a forged
+    or replayed emit, disconnect or room change is dropped and counted.
+    """
+
+    def __init__(self, url: str, *, seal: ChannelSeal, **options: Any) -> None:
+        super().__init__(url, **options)
+        self.seal = seal
+
+    async def _publish(self, data: Any) -> Any:
+        payload = self.json.dumps(data)
+        sealed = self.seal.seal(payload.encode() if isinstance(payload, str) else payload)
+        for attempt in (1, 2):  # as the stock manager: reconnect once, then give the broadcast up
+            try:
+                if not getattr(self, "connected", False):
+                    self._redis_connect()
+                return await self.redis.publish(self.channel, sealed)
+            except Exception as exc:  # redis-py raises several kinds here; all mean "not published"
+                self.connected = False
+                log.warning("event=socketio_publish code=unavailable attempt=%d error=%s", attempt, type(exc).__name__)
+        return None
+
+    async def _listen(self) -> AsyncIterator[bytes]:
+        async for data in super()._listen():
+            try:
+                yield self.seal.open(data)
+            except Rejected:
+                continue  # logged and counted
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         # The stock listener backs off 1, 2, 4 ... 60 s after Redis goes away, so broadcasts
@@ -131,12 +160,18 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
                 delay = min(delay * 2, 1.0)
 
 
-def make_manager(redis_url: str | None) -> socketio.AsyncManager:
-    """The client manager for one process, or for many over Redis pub/sub (JSON, connects lazily)."""
+CHANNEL = "hearth-socketio"
+
+
+def make_manager(redis_url: str | None, secret_keys: tuple[bytes, ...] = ()) -> socketio.AsyncManager:
+    """The client manager for one process, or for many over Redis pub/sub (sealed JSON, connects lazily)."""
     if redis_url is None:
         return DirectManager()
+    if not secret_keys:
+        raise ValueError("Redis pub/sub needs HEARTH_SECRET_KEY to seal its messages")
     return DirectRedisManager(
         redis_url,
-        channel="hearth-socketio",
+        seal=ChannelSeal(secret_keys, CHANNEL),
+        channel=CHANNEL,
         redis_options={"socket_connect_timeout": 2, "socket_timeout": 2},
     )

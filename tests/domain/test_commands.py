@@ -188,7 +188,7 @@ async def test_staff_add_login_and_remove(svc: Services) -> None:
     with pytest.raises(Invalid) as info:
         await staff.add(svc.mod, ADMIN, "other", "peer", "long-enough")
     assert info.value.field == "role"
-    assert (await staff.login(svc.mod, svc.login_limiter, "newbie", "long-enough")).id == account.id
+    assert (await staff.login(svc.mod, svc.login_limiter, "newbie", "long-enough", "192.0.2.1")).id == account.id
     assert [a.name for a in await staff.list_all(svc.mod, ADMIN)] == ["newbie"]
     with pytest.raises(Forbidden):
         await staff.remove(svc.mod, FAC, "newbie")
@@ -221,6 +221,7 @@ async def test_room_admin_create_update_delete(svc: Services) -> None:
     assert (await svc.rooms.get_room(room.id)).min_identity_age_s == 60
     with pytest.raises(Forbidden):
         await room_admin.delete_room(svc.mod, FAC, room.id)
+    await svc.admissions.admit(room.id, svc.rooms.member_for(PEER, room.id).id, now_ms=0)  # rule 24: approval
     await svc.rooms.join(PEER, room.id, "sid")
     await mute_cmd.mute(svc.mod, FAC, room.id, svc.rooms.member_for(PEER, room.id).id, None, None)
     await room_admin.delete_room(svc.mod, ADMIN, room.id)

@@ -26,7 +26,7 @@ async def test_two_hundred_sockets_join_at_once_and_close_at_once(cluster: Clust
     tokens = [(await a.server().session())[0] for _ in range(SOCKETS)]
     clients: list[Client] = list(await asyncio.gather(*(cluster.client(a, t) for t in tokens)))
 
-    acks = await asyncio.gather(*(c.call("room:join", {"room": "circle"}, timeout=30) for c in clients))
+    acks = await asyncio.gather(*(c.call("room:join", {"room": "circle"}, timeout=90) for c in clients))
     assert [ack.get("error", {}).get("code") for ack in acks if not ack["ok"]] == []
     joined = {ack["you"]["id"] for ack in acks}
     assert len(joined) == SOCKETS

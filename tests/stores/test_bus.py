@@ -10,6 +10,7 @@ import pytest
 
 from rooms.errors import Unavailable
 from server.bus import RedisBus
+from server.pubsub_seal import ChannelSeal
 
 
 class Process:
@@ -20,7 +21,8 @@ class Process:
         async def is_alive(pids: Collection[str]) -> set[str]:
             return set(pids) & alive
 
-        self.bus = RedisBus(url, process_id=pid, alive=is_alive, ack_timeout_s=0.5)
+        seal = ChannelSeal([b"k" * 32], "hearth:control")
+        self.bus = RedisBus(url, process_id=pid, alive=is_alive, seal=seal, ack_timeout_s=0.5)
 
     async def handle(self, message: dict[str, Any]) -> None:
         if self.fail:

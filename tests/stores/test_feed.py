@@ -117,3 +117,20 @@ async def test_a_feed_that_restarted_empty_is_read_from_its_start(redis_server: 
         assert reader.got["circle"] == ["m0000", "m0001", "m0002", "m0003"]
     finally:
         await client.aclose()
+
+
+async def test_a_feed_entry_goes_with_its_message(redis_server: str) -> None:
+    now = time.time_ns() // 1_000_000
+    client = connect(redis_server)
+    await client.flushdb()
+    store = RedisRoomStore(client)
+    try:
+        await store.create_room(Room("circle", "Circle", created_at=now))
+        await store.add_message(sealed("circle", 1, now))
+        await store.add_message(sealed("circle", 2, now + HOUR))  # lives an hour longer
+        assert await client.xlen("hearth:room:circle:feed") == 2
+        await store.purge(now_ms=now + HOUR + 10)  # the first has expired
+        entries = await client.xrange("hearth:room:circle:feed")
+        assert [fields[b"id"] for _, fields in entries] == [b"m0002"]
+    finally:
+        await client.aclose()

@@ -1,0 +1,177 @@
+"""Soak: two Hearth processes on one Redis, 1,000 sockets in 50 rooms, traffic and churn for 10 min.
+
+    python -m bench.soak                    # what `make soak` runs
+    SOAK_SECONDS=120 python -m bench.soak   # shorter (also SOAK_SOCKETS, SOAK_ROOMS, SOAK_RATE)
+
+After a warm-up (the same traffic and churn) it samples each Hearth process's resident memory (RSS), open file
+descriptors and asyncio tasks; then it runs rounds of traffic (SOAK_RATE messages/s over
+every room) with churn (a tenth of the peers close their socket and connect and join again
+each round) until SOAK_SECONDS have passed, lets things settle with every socket connected
+again, and samples once more. It prints one JSON line and exits 1 when any figure of any
+process grew by more than 10 % (or a message was lost, duplicated or refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from bench import loadgen, procs
+
+DRIFT = 0.10
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def tasks(http: aiohttp.ClientSession, url: str) -> int:
+    async with http.get(url + "/metrics") as resp:
+        for line in (await resp.text()).splitlines():
+            if line.startswith("hearth_asyncio_tasks "):
+                return int(float(line.split()[1]))
+    raise RuntimeError("hearth_asyncio_tasks is missing from /metrics")
+
+
+async def sample(http: aiohttp.ClientSession, servers: list[procs.ServerProc]) -> list[dict[str, float]]:
+    return [
+        {
+            "rss_mb": round(s.rss_bytes() / 2**20, 1),
+            "fds": fds(s.pid),
+            "tasks": await tasks(http, s.url),
+        }
+        for s in servers
+    ]
+
+
+async def churn(fleet: loadgen.Fleet, share: float, rng: random.Random) -> None:
+    """Close a share of the peers' sockets, then connect them again and rejoin their room."""
+    sender_conns = {id(s.conn) for s in fleet.senders}
+    peers = [c for c in fleet.conns if id(c) not in sender_conns]
+    chosen = rng.sample(peers, max(1, int(len(peers) * share)))
+    await loadgen.gather_limited(64, [c.close for c in chosen])
+    for c in chosen:
+        rooms, c.rooms = list(c.rooms), []
+        c.ws, c.reader, c.closed, c.error, c.futures, c.pending = None, None, False, None, {}, {}
+
+        async def reopen(c: loadgen.Conn = c, rooms: list[str] = rooms) -> None:
+            await c.open(fleet.http)
+            for r in rooms:
+                await c.join(r)
+
+        await reopen()
+
+
+async def soak() -> dict[str, Any]:
+    seconds = env_int("SOAK_SECONDS", 600)
+    sockets = env_int("SOAK_SOCKETS", 1000)
+    rooms = env_int("SOAK_ROOMS", 50)
+    rate = env_int("SOAK_RATE", 50)
+    # The warm-up runs the same traffic and churn: RSS climbs while the allocator settles on the
+    # churn's working set (about 3 min here), then stays flat; the start sample comes after it.
+    warmup = env_int("SOAK_WARMUP_SECONDS", min(180, max(10, seconds // 3)))
+    round_s = 10.0
+    rng = random.Random(1)
+    procs.raise_nofile()
+    password = procs.random_password()
+    key = procs.new_secret_key()
+    redis = procs.start_redis()
+    servers: list[procs.ServerProc] = []
+    ws_http, api_http = loadgen.new_sessions()
+    fleet: loadgen.Fleet | None = None
+    try:
+        await procs.wait_redis(redis)
+        url = f"redis://127.0.0.1:{redis.port}/0"
+        servers = [
+            procs.start_server("hearth", admin_password=password, secret_key=key, redis_url=url) for _ in range(2)
+        ]
+        for s in servers:
+            await procs.wait_healthy(s)
+        fleet = await loadgen.build_fleet(
+            [s.url for s in servers],
+            password,
+            rooms=rooms,
+            room_size=max(2, sockets // rooms),
+            senders_per_room=1,
+            http=ws_http,
+            api_http=api_http,
+        )
+        # The API's kept-alive connections would count as file descriptors and tasks: samples go
+        # over connections of their own, closed after each request.
+        await api_http.close()
+        api_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+        log(f"soak: {len(fleet.conns)} sockets in {rooms} rooms on 2 processes; warming up {warmup} s")
+        step = 0
+        t_end = time.monotonic() + warmup
+        while time.monotonic() < t_end:
+            step += 1
+            await churn(fleet, 0.1, rng)
+            await loadgen.run_step(fleet, rate, round_s, step)
+        await asyncio.sleep(2)
+        start = await sample(api_http, servers)
+        log(f"soak: start {start}")
+        totals = {"sent": 0, "lost": 0, "duplicates": 0, "error_acks": 0, "rounds": 0}
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            step += 1
+            await churn(fleet, 0.1, rng)
+            r = await loadgen.run_step(fleet, rate, round_s, step)
+            for k in ("sent", "lost", "duplicates", "error_acks"):
+                totals[k] += r[k]
+            totals["rounds"] += 1
+            if totals["rounds"] % 6 == 0:
+                log(f"soak: {time.monotonic() - t0:.0f} s {totals} {await sample(api_http, servers)}")
+        await asyncio.sleep(5)  # settle: every socket connected, nothing in flight
+        end = await sample(api_http, servers)
+        log(f"soak: end {end}")
+        drift = [
+            {k: round((e[k] - s[k]) / s[k], 3) if s[k] else 0.0 for k in s} for s, e in zip(start, end, strict=True)
+        ]
+        worst = max(v for d in drift for v in d.values())  # growth: a figure that went down did not leak
+        clean = totals["lost"] == 0 and totals["duplicates"] == 0 and totals["error_acks"] == 0
+        return {
+            "seconds": seconds,
+            "warmup_seconds": warmup,
+            "sockets": len(fleet.conns),
+            "rooms": rooms,
+            "rate_msgs_per_s": rate,
+            "churn_per_round": "10% of peers",
+            "start": start,
+            "end": end,
+            "drift": drift,
+            "traffic": totals,
+            "passed": worst <= DRIFT and clean,
+        }
+    finally:
+        if fleet is not None:
+            await fleet.close()
+        await loadgen.close_sessions(ws_http, api_http)
+        for s in servers:
+            s.stop()
+        redis.stop()
+
+
+def main() -> int:
+    result = asyncio.run(soak())
+    print(orjson.dumps(result).decode(), flush=True)
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
