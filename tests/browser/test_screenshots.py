@@ -86,8 +86,8 @@ def test_screenshots(new_page: Any, tmp_path_factory: pytest.TempPathFactory, tm
         _shoot(heron, "peer-desktop", tmp_path)
 
         show_members(staff)
-        member(staff, "River Otter").get_by_test_id("member-menu").click()
-        expect(staff.locator('[role="menu"]')).to_be_visible()
+        member(staff, "River Otter").locator('[data-testid="member-menu"] summary').click()
+        expect(member(staff, "River Otter").locator('[role="menu"]')).to_be_visible()
         _shoot(staff, "facilitator-desktop", tmp_path)
         staff.keyboard.press("Escape")
 
@@ -99,8 +99,8 @@ def test_screenshots(new_page: Any, tmp_path_factory: pytest.TempPathFactory, tm
         expect(fac_phone.locator("#identity-role")).to_have_text("facilitator")
         join(fac_phone, room)
         show_members(fac_phone)
-        member(fac_phone, "Quiet Heron").get_by_test_id("member-menu").click()
-        expect(fac_phone.locator('[role="menu"]')).to_be_visible()
+        member(fac_phone, "Quiet Heron").locator('[data-testid="member-menu"] summary').click()
+        expect(member(fac_phone, "Quiet Heron").locator('[role="menu"]')).to_be_visible()
         _shoot(fac_phone, "facilitator-phone", tmp_path)
 
         message_action(lake, "Once the house goes quiet", "flag")

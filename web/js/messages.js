@@ -379,6 +379,11 @@ function wireMessageNode(entry, more) {
 
 // ---------------------------------------------------------------- actions
 
+function mineMsg(msg) {
+  const current = here();
+  return !!current && !!current.you && authorOf(msg).id === current.you.id;
+}
+
 function canDelete(msg) {
   const current = here();
   const mine = current && current.you && authorOf(msg).id === current.you.id;
@@ -407,7 +412,7 @@ function openMessageMenu(entry, trigger) {
       { group: "React", items: reactionItems(entry) },
       { separator: true },
       ...extra,
-      { label: "Flag this message", action: "flag", run: () => openFlagDialog(msg) },
+      mineMsg(msg) ? null : { label: "Flag this message", action: "flag", run: () => openFlagDialog(msg) },
       canDelete(msg) ? { label: "Delete message", action: "delete", danger: true, run: () => deleteMessage(msg) } : null,
     ],
     { label: "Message from " + author, host: entry.node },
