@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
-from moderation.context import Moderation, optional_reason
+from moderation.context import Moderation, optional_reason, target_member
 from moderation.models import AuditAction
-from moderation.roles import Permission, require, require_can_act_on
+from moderation.roles import Permission, require
 from rooms.models import Identity
 
 DENIED = "denied"
@@ -22,9 +22,7 @@ class AdmissionResult:
 
 async def admit(mod: Moderation, actor: Identity, room_id: str, member: str) -> AdmissionResult:
     require(actor, Permission.MODERATE)
-    room = await mod.rooms.get_room(room_id)
-    target = await mod.rooms.member_record(room.id, member)
-    require_can_act_on(actor.role, target.role)
+    room, target = await target_member(mod, actor, room_id, member)
     if mod.admissions is not None:
         await mod.admissions.admit(room.id, target.member_id, now_ms=mod.clock.now_ms())
     await audit.record(mod, actor, AuditAction.ADMIT, room.id, target.member_id, None)
@@ -35,9 +33,7 @@ async def deny(mod: Moderation, actor: Identity, room_id: str, member: str, reas
     """Turn a waiting peer away; they may ask again by joining again (a ban keeps them out)."""
     require(actor, Permission.MODERATE)
     why = optional_reason(reason)
-    room = await mod.rooms.get_room(room_id)
-    target = await mod.rooms.member_record(room.id, member)
-    require_can_act_on(actor.role, target.role)
+    room, target = await target_member(mod, actor, room_id, member)
     if mod.admissions is not None:
         await mod.admissions.revoke(room.id, target.member_id)
     await audit.record(mod, actor, AuditAction.DENY, room.id, target.member_id, why)

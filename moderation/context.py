@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from crypto.sealing import Keyring
 from moderation.admission_store import AdmissionStore
 from moderation.returning import ReturningSignal
+from moderation.roles import require_can_act_on
 from moderation.store import ModStore
 from rooms.clock import Clock
+from rooms.models import Identity, MemberRecord, Room
 from rooms.service import RoomService
 from rooms.text import clean_text
 
@@ -32,3 +34,12 @@ def optional_reason(raw: str | None, field: str = "reason") -> str | None:
     if raw is None or raw == "":
         return None
     return clean_text(raw, field=field, max_len=MAX_REASON)
+
+
+async def target_member(mod: Moderation, actor: Identity, room_id: str, member: str) -> tuple[Room, MemberRecord]:
+    """The room and the member a command acts on, once ``actor`` may act on them (checked after the
+    command's own permission and input checks, so their errors come first)."""
+    room = await mod.rooms.get_room(room_id)
+    target = await mod.rooms.member_record(room.id, member)
+    require_can_act_on(actor.role, target.role)
+    return room, target

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
-from moderation.context import Moderation, optional_reason
+from moderation.context import Moderation, optional_reason, target_member
 from moderation.models import AuditAction, Mute
-from moderation.roles import Permission, require, require_can_act_on
+from moderation.roles import Permission, require
 from rooms.errors import NotFound
 from rooms.models import Identity
 
@@ -24,12 +24,9 @@ async def mute(
     mod: Moderation, actor: Identity, room_id: str, member: str, duration_s: int | None, reason: str | None
 ) -> MuteResult:
     require(actor, Permission.MODERATE)
-    duration = duration_s
     why = optional_reason(reason)
-    room = await mod.rooms.get_room(room_id)
-    target = await mod.rooms.member_record(room.id, member)
-    require_can_act_on(actor.role, target.role)
-    until = None if duration is None else mod.clock.now_ms() + duration * 1000
+    room, target = await target_member(mod, actor, room_id, member)
+    until = None if duration_s is None else mod.clock.now_ms() + duration_s * 1000
     await mod.store.set_mute(Mute(room.id, target.member_id, until, why))
     await audit.record(mod, actor, AuditAction.MUTE, room.id, target.member_id, why)
     return MuteResult(room.id, target.member_id, until, why)
@@ -37,9 +34,7 @@ async def mute(
 
 async def unmute(mod: Moderation, actor: Identity, room_id: str, member: str) -> MuteResult:
     require(actor, Permission.MODERATE)
-    room = await mod.rooms.get_room(room_id)
-    target = await mod.rooms.member_record(room.id, member)
-    require_can_act_on(actor.role, target.role)
+    room, target = await target_member(mod, actor, room_id, member)
     # A mute that has lapsed is no longer in force: unmuting it is "not muted", as for no mute at all.
     in_force = await mod.store.get_mute(room.id, target.member_id, now_ms=mod.clock.now_ms())
     if not await mod.store.clear_mute(room.id, target.member_id) or in_force is None:

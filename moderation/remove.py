@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from moderation import audit
 from moderation.admission import forget_on_removal
-from moderation.context import Moderation, optional_reason
+from moderation.context import Moderation, optional_reason, target_member
 from moderation.models import AuditAction, Ban
-from moderation.roles import Permission, require, require_can_act_on
+from moderation.roles import Permission, require
 from rooms.models import Identity
 
 
@@ -44,12 +44,9 @@ async def remove(
     mod: Moderation, actor: Identity, room_id: str, member: str, ban_s: int | None, reason: str | None
 ) -> RemoveResult:
     require(actor, Permission.MODERATE)
-    seconds = ban_s
     why = optional_reason(reason)
-    room = await mod.rooms.get_room(room_id)
-    target = await mod.rooms.member_record(room.id, member)
-    require_can_act_on(actor.role, target.role)
-    until = None if seconds is None else await ban(mod, room.id, target.member_id, seconds, why)
+    room, target = await target_member(mod, actor, room_id, member)
+    until = None if ban_s is None else await ban(mod, room.id, target.member_id, ban_s, why)
     await forget_on_removal(mod, room.id, target.member_id)
     await audit.record(mod, actor, AuditAction.REMOVE, room.id, target.member_id, why)
     return RemoveResult(room.id, target.member_id, until, why)

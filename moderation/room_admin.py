@@ -19,8 +19,14 @@ async def create_room(mod: Moderation, actor: Identity, settings: RoomSettings) 
 async def update_room(mod: Moderation, actor: Identity, room_id: str, settings: RoomSettings) -> Room:
     require(actor, Permission.MANAGE_ROOMS)
     room = await mod.rooms.update_room(room_id, settings)
-    await audit.record(mod, actor, AuditAction.ROOM_UPDATE, room.id, None, ", ".join(settings.given()) or None)
+    await audit.record(mod, actor, AuditAction.ROOM_UPDATE, room.id, None, changed_fields(settings, room))
     return room
+
+
+def changed_fields(settings: RoomSettings, room: Room) -> str | None:
+    """The settings a PATCH gave, for the audit entry; ``locked`` reads "locked" or "unlocked"."""
+    names = ["unlocked" if name == "locked" and not room.locked else name for name in settings.given()]
+    return ", ".join(names) or None
 
 
 async def delete_room(mod: Moderation, actor: Identity, room_id: str) -> Room:

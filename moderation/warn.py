@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moderation import audit
-from moderation.context import Moderation
+from moderation.context import Moderation, target_member
 from moderation.models import AuditAction
-from moderation.roles import Permission, require, require_can_act_on
+from moderation.roles import Permission, require
 from rooms.models import Identity, Member
 from rooms.text import clean_text
 
@@ -25,8 +25,6 @@ class WarnResult:
 async def warn(mod: Moderation, actor: Identity, room_id: str, member: str, text: str) -> WarnResult:
     require(actor, Permission.MODERATE)
     clean = clean_text(text, field="text", max_len=MAX_WARNING)
-    room = await mod.rooms.get_room(room_id)
-    target = await mod.rooms.member_record(room.id, member)
-    require_can_act_on(actor.role, target.role)
+    room, target = await target_member(mod, actor, room_id, member)
     await audit.record(mod, actor, AuditAction.WARN, room.id, target.member_id, None)  # never the text
     return WarnResult(room.id, target.member_id, clean, mod.rooms.member_for(actor, room.id))

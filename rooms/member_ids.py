@@ -29,3 +29,9 @@ class MemberIds:
             self._cache.clear()
         self._cache[(room_id, identity_id)] = member_id
         return member_id
+
+    def reaction_tag(self, room_id: str, message_id: str, member_id: str) -> str:
+        """Who reacted, as stored: one tag per member and message, linking neither to the member id
+        nor across messages, so the store can count and toggle a member's reaction without naming them."""
+        digest = hmac.new(self._key, f"reaction\x00{room_id}\x00{message_id}\x00{member_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:24]

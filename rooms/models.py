@@ -117,6 +117,7 @@ class Message:
     ts: int
     expires_at: int
     client_id: str | None = None
+    reply_to: str | None = None  # id of the message this one answers (in the same room)
 
 
 @dataclass(frozen=True, slots=True)

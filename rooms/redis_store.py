@@ -93,6 +93,9 @@ class RedisRoomStore:
     def _msg_prefix(self, room_id: str) -> str:
         return self._k(room_id, "msg", "")
 
+    def _reactions_prefix(self, room_id: str) -> str:
+        return self._k(room_id, "reactions", "")
+
     @guarded
     async def ping(self) -> None:
         # A write: a Redis at maxmemory (noeviction) answers PING but refuses writes.
@@ -146,7 +149,7 @@ class RedisRoomStore:
                 k("sent-expiry"),
                 k("feed-expiry"),
             ],
-            args=[room_id, self._msg_prefix(room_id)],
+            args=[room_id, self._msg_prefix(room_id), self._reactions_prefix(room_id)],
         )
         return bool(existed)
 
@@ -223,9 +226,40 @@ class RedisRoomStore:
             pipe.delete(self._k(room_id, "msg", message_id))
             pipe.zrem(self._k(room_id, "msgs"), message_id)
             pipe.zrem(self._k(room_id, "expiry"), message_id)
-            deleted, indexed, _ = await pipe.execute()
+            pipe.delete(self._k(room_id, "reactions", message_id))
+            deleted, indexed, _, _ = await pipe.execute()
         # The body may already have expired by itself while the index still lists it.
         return bool(deleted or indexed)
+
+    # reactions: one hash per message, field "<kind>:<tag>", expiring with the message ------
+
+    @guarded
+    async def set_reaction(
+        self, room_id: str, message_id: str, kind: str, tag: str, *, on: bool, expires_at: int
+    ) -> None:
+        name = self._k(room_id, "reactions", message_id)
+        if not on:
+            await self.r.hdel(name, f"{kind}:{tag}")
+            return
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(name, f"{kind}:{tag}", 1)
+            pipe.pexpireat(name, expires_at)
+            await pipe.execute()
+
+    @guarded
+    async def reactions(self, room_id: str, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        if not message_ids:
+            return {}
+        async with self.r.pipeline(transaction=False) as pipe:
+            for message_id in message_ids:
+                pipe.hkeys(self._k(room_id, "reactions", message_id))
+            rows: list[list[bytes]] = await pipe.execute()
+        found: dict[str, list[tuple[str, str]]] = {}
+        for message_id, fields in zip(message_ids, rows, strict=True):
+            for field in texts(fields):
+                kind, _, tag = field.partition(":")
+                found.setdefault(message_id, []).append((kind, tag))
+        return found
 
     # data keys -----------------------------------------------------------------
 
@@ -295,7 +329,7 @@ class RedisRoomStore:
                         k("feed"),
                         k("feed-expiry"),
                     ],
-                    args=[now_ms, self._msg_prefix(room_id), room_id],
+                    args=[now_ms, self._msg_prefix(room_id), room_id, self._reactions_prefix(room_id)],
                     client=pipe,
                 )
             counts: list[list[int]] = await pipe.execute()

@@ -291,7 +291,14 @@ class RoomService:
     # messages ------------------------------------------------------------
 
     async def send(
-        self, identity: Identity, room: Room, text: str, client_id: str | None, *, shown: Member | None = None
+        self,
+        identity: Identity,
+        room: Room,
+        text: str,
+        client_id: str | None,
+        *,
+        shown: Member | None = None,
+        reply_to: str | None = None,
     ) -> Message:
         """Send as ``identity``; ``shown`` is the member as the room sees them (with their number)."""
         clean = clean_text(text)
@@ -313,7 +320,7 @@ class RoomService:
                 return earlier
             raise RateLimited(wait)
         try:
-            msg, fresh = await self._send(identity, room, author, clean, client_id, dedupe)
+            msg, fresh = await self._send(identity, room, author, clean, client_id, dedupe, reply_to)
         except HearthError:
             if limited:
                 self.limiter.refund(bucket)
@@ -335,13 +342,22 @@ class RoomService:
         return None if earlier is None else await self.find_message(room_id, earlier)
 
     async def _send(
-        self, identity: Identity, room: Room, author: Member, clean: str, client_id: str | None, dedupe: str | None
+        self,
+        identity: Identity,
+        room: Room,
+        author: Member,
+        clean: str,
+        client_id: str | None,
+        dedupe: str | None,
+        reply_to: str | None,
     ) -> tuple[Message, bool]:
         """The message and True when stored now; the stored one and False for a resend."""
         if not identity.is_staff:
             await self.guards.check_send(room, author.id, identity=identity)
             if room.locked:
                 raise RoomLocked()
+        if reply_to is not None:
+            await self.find_message(room.id, reply_to)  # a reply needs a live original (NotFound)
         now = self.clock.now_ms()
         if not identity.is_staff and room.slow_mode_s > 0:
             wait = await self.store.take_slow_mode(room.id, author.id, now_ms=now, window_ms=room.slow_mode_s * 1000)
@@ -355,6 +371,7 @@ class RoomService:
             ts=now,
             expires_at=now + room.message_ttl_s * 1000,
             client_id=client_id,
+            reply_to=reply_to,
         )
         earlier = await self.store.add_message(await self.vault.seal(msg), dedupe=dedupe)
         if earlier is not None:  # stored before under the same client id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from rooms.errors import Conflict
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS slow_mode (
     room TEXT NOT NULL, member_id TEXT NOT NULL, next_ms INTEGER NOT NULL, PRIMARY KEY (room, member_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS reactions (
+    room TEXT NOT NULL, message_id TEXT NOT NULL, kind TEXT NOT NULL, tag TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (room, message_id, kind, tag)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reactions_by_expiry ON reactions (expires_at);
 CREATE TABLE IF NOT EXISTS sent (
     room TEXT NOT NULL, dedupe TEXT NOT NULL, message_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (room, dedupe)
@@ -174,7 +180,7 @@ class SqliteRoomStore:
 
     async def delete_room(self, room_id: str) -> bool:
         def op(c: sqlite3.Connection) -> bool:
-            for table in ("messages", "room_keys", "members", "slow_mode", "sent"):
+            for table in ("messages", "reactions", "room_keys", "members", "slow_mode", "sent"):
                 c.execute(f"DELETE FROM {table} WHERE room=?", (room_id,))  # noqa: S608
             return c.execute("DELETE FROM rooms WHERE id=?", (room_id,)).rowcount > 0
 
@@ -246,9 +252,43 @@ class SqliteRoomStore:
         return [_msg(r) for r in reversed(rows)]
 
     async def delete_message(self, room_id: str, message_id: str) -> bool:
-        return await self.db.run(
-            lambda c: c.execute("DELETE FROM messages WHERE room=? AND id=?", (room_id, message_id)).rowcount > 0
-        )
+        def op(c: sqlite3.Connection) -> bool:
+            c.execute("DELETE FROM reactions WHERE room=? AND message_id=?", (room_id, message_id))
+            return c.execute("DELETE FROM messages WHERE room=? AND id=?", (room_id, message_id)).rowcount > 0
+
+        return await self.db.run(op)
+
+    async def set_reaction(
+        self, room_id: str, message_id: str, kind: str, tag: str, *, on: bool, expires_at: int
+    ) -> None:
+        if on:
+            sql = "INSERT OR IGNORE INTO reactions (room, message_id, kind, tag, expires_at) VALUES (?,?,?,?,?)"
+            args: tuple[Any, ...] = (room_id, message_id, kind, tag, expires_at)
+        else:
+            sql = "DELETE FROM reactions WHERE room=? AND message_id=? AND kind=? AND tag=?"
+            args = (room_id, message_id, kind, tag)
+        await self.db.run(lambda c: c.execute(sql, args))
+
+    async def reactions(self, room_id: str, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        if not message_ids:
+            return {}
+
+        def op(c: sqlite3.Connection) -> list[Any]:
+            rows: list[Any] = []
+            ids = list(message_ids)
+            for i in range(0, len(ids), 500):
+                batch = ids[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                rows += c.execute(
+                    f"SELECT message_id, kind, tag FROM reactions WHERE room=? AND message_id IN ({marks})",  # noqa: S608
+                    (room_id, *batch),
+                ).fetchall()
+            return rows
+
+        found: dict[str, list[tuple[str, str]]] = {}
+        for message_id, kind, tag in await self.db.run(op):
+            found.setdefault(str(message_id), []).append((str(kind), str(tag)))
+        return found
 
     async def get_key(self, room_id: str, epoch: int) -> RoomKey | None:
         row = await self.db.run(
@@ -296,6 +336,7 @@ class SqliteRoomStore:
     async def purge(self, *, now_ms: int) -> tuple[int, int]:
         def op(c: sqlite3.Connection) -> tuple[int, int]:
             messages = c.execute("DELETE FROM messages WHERE expires_at<=?", (now_ms,)).rowcount
+            c.execute("DELETE FROM reactions WHERE expires_at<=?", (now_ms,))
             keys = c.execute("DELETE FROM room_keys WHERE destroy_after<=?", (now_ms,)).rowcount
             c.execute("DELETE FROM slow_mode WHERE next_ms<=?", (now_ms,))
             c.execute("DELETE FROM sent WHERE expires_at<=?", (now_ms,))

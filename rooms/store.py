@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from rooms.models import MemberRecord, Room, RoomKey, SealedMessage
@@ -20,7 +21,7 @@ class RoomStore(Protocol):
     async def update_room(self, room: Room) -> None: ...
 
     async def delete_room(self, room_id: str) -> bool:
-        """Destroy the room, its messages, its keys and its member records."""
+        """Destroy the room, its messages and their reactions, its keys and its member records."""
 
     # messages
     async def add_message(self, msg: SealedMessage, *, dedupe: str | None = None) -> str | None:
@@ -40,7 +41,16 @@ class RoomStore(Protocol):
     ) -> list[SealedMessage]:
         """Up to ``limit`` live messages just before ``message``, oldest first."""
 
-    async def delete_message(self, room_id: str, message_id: str) -> bool: ...
+    async def delete_message(self, room_id: str, message_id: str) -> bool:
+        """Delete the message and its reactions."""
+
+    async def set_reaction(
+        self, room_id: str, message_id: str, kind: str, tag: str, *, on: bool, expires_at: int
+    ) -> None:
+        """Give (on) or take back one reaction of one member (``tag``); it expires with the message."""
+
+    async def reactions(self, room_id: str, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """message id -> [(kind, tag)] for those of the messages that have reactions."""
 
     # data keys
     async def get_key(self, room_id: str, epoch: int) -> RoomKey | None: ...

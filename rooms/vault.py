@@ -111,7 +111,12 @@ class MessageVault:
         epoch = msg.ts // self.epoch_ms
         key = await self._key_for_sealing(msg.room, epoch, msg.expires_at)
         payload = orjson.dumps(
-            {"t": msg.text, "a": [msg.author.id, msg.author.pseudonym, int(msg.author.role)], "c": msg.client_id}
+            {
+                "t": msg.text,
+                "a": [msg.author.id, msg.author.pseudonym, int(msg.author.role)],
+                "c": msg.client_id,
+                "r": msg.reply_to,
+            }
         )
         blob = seal(key, payload, message_aad(msg.room, msg.id, msg.ts, msg.expires_at))
         return SealedMessage(msg.room, msg.id, msg.ts, msg.expires_at, epoch, blob)
@@ -134,6 +139,7 @@ class MessageVault:
                 ts=sealed.ts,
                 expires_at=sealed.expires_at,
                 client_id=data.get("c"),
+                reply_to=data.get("r"),
             )
         except (SealError, ValueError, KeyError, TypeError):
             log.warning("room=%s message=%s event=unseal_failed", sealed.room, sealed.id)

@@ -1,4 +1,4 @@
-"""Turning domain results and errors into acks and HTTP error bodies."""
+"""Turning handler outcomes into acks, and the ``internal`` error body (acks and HTTP share it)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rooms.errors import HearthError
-from server import metrics
+from server import logs, metrics
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 Acked = Callable[..., Awaitable[dict[str, Any]]]
+
+
+_refusal_logged: set[str] = set()  # sids whose first refused event has been logged
+
+
+def forget(sid: str) -> None:
+    """A socket is gone: drop what was kept about its log lines."""
+    _refusal_logged.discard(sid)
 
 
 def error_ack(exc: HearthError) -> dict[str, Any]:
@@ -40,11 +48,13 @@ def acked(event: str) -> Callable[[Handler], Acked]:
                 return {"ok": True, **await handler(sid, data)}
             except HearthError as exc:
                 code = exc.code
-                log.info("event=%s sid=%s code=%s", event, sid, code)
+                if sid not in _refusal_logged:  # one line per connection; /metrics counts every refusal
+                    _refusal_logged.add(sid)
+                    log.info("event=%s conn=%s code=%s", event, logs.conn_tag(sid), code)
                 return error_ack(exc)
             except Exception:
                 code = "internal"
-                return {"ok": False, "error": internal_error(f"event={event} sid={sid}")}
+                return {"ok": False, "error": internal_error(f"event={event} conn={logs.conn_tag(sid)}")}
             finally:
                 metrics.observe_event(event, code, time.perf_counter() - started)
 

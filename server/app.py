@@ -33,7 +33,6 @@ from server.transport.drain import DRAIN
 
 log = logging.getLogger(__name__)
 CONFIG = web.AppKey("config", Config)
-ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tf'  # no %a: client addresses are not logged
 
 
 class _OrjsonForSocketIO:

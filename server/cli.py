@@ -57,7 +57,7 @@ LISTEN_BACKLOG = 4096
 
 
 def serve(config: Config) -> int:
-    from server.app import ACCESS_LOG_FORMAT, create_app
+    from server.app import create_app
     from server.transport.drain import drain_on_sigterm
 
     try:
@@ -79,7 +79,7 @@ def serve(config: Config) -> int:
             app,
             host=config.host,
             port=config.port,
-            access_log_format=ACCESS_LOG_FORMAT,
+            **logs.access_log_kwargs(),
             print=None,
             shutdown_timeout=5.0,
             # A reconnect storm (every client of a restarted server at once) overflowed the default

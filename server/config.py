@@ -148,12 +148,13 @@ class Config:
 
 
 def _port(raw: str, name: str) -> int:
+    rule = "a whole number from 0 to 65535 (0: any free port)"
     try:
         port = int(raw.strip())
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number from 1 to 65535, got {raw.strip()!r}") from None
+        raise ConfigError(f"{name} must be {rule}, got {raw.strip()!r}") from None
     if not 0 <= port <= 65535:
-        raise ConfigError(f"{name} must be a whole number from 1 to 65535, got {port}")
+        raise ConfigError(f"{name} must be {rule}, got {port}")
     return port
 
 

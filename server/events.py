@@ -49,7 +49,8 @@ async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
         # Rule 26: staff are told privately; the room is not (no member:muted).
         alert = new_alert(rt.svc.clock, result.room.id, "returning", result.you, related_member=result.returning_from)
         await rt.notify.mod_alert(alert)
-    return wire.join_ack(result)
+    reactions = await rt.svc.expressions.summaries(result.room.id, result.history, result.you.id)
+    return wire.join_ack(result, reactions)
 
 
 async def room_leave(rt: Realtime, sid: str, p: payloads.RoomRef) -> Ack:
@@ -66,11 +67,34 @@ async def message_send(rt: Realtime, sid: str, p: payloads.Send) -> Ack:
     room = await rt.svc.rooms.get_room(p.room)
     if not identity.is_staff and room.unattended is not Unattended.OPEN:
         room = room_for_send(room, identity, attended=(await rt.svc.rooms.status(room.id)).attended)
-    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, shown=member)
+    msg = await rt.svc.rooms.send(identity, room, p.text, p.client_id, shown=member, reply_to=p.reply_to)
+    rt.svc.expressions.sent(room.id, msg.author.id)
     await rt.delivery.sent(msg)  # at once, or (Redis) from the room's feed on every process
     metrics.MESSAGES.inc()
     await safety.after_send(rt, msg)
     return {"message": wire.message(msg)}
+
+
+async def typing(rt: Realtime, sid: str, p: payloads.Typing) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    member = await rt.svc.expressions.typing(identity, p.room)
+    if member is not None:
+        await rt.notify.member_typing(p.room, member.id, skip_sid=sid)
+    return {}
+
+
+async def message_react(rt: Realtime, sid: str, p: payloads.React) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    r = await rt.svc.expressions.react(identity, p.room, p.message_id, p.reaction, on=p.on)
+    await rt.notify.message_reacted(r.room, r.message_id, r.reactions.counts)
+    return wire.react_ack(r.reactions)
+
+
+async def message_delete(rt: Realtime, sid: str, p: payloads.DeleteOwn) -> Ack:
+    identity, _ = rt.conns.member_in(sid, p.room)
+    message_id = await rt.svc.expressions.delete_own(identity, p.room, p.message_id)
+    await rt.notify.message_deleted(p.room, message_id)
+    return {}
 
 
 async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:
@@ -135,6 +159,9 @@ EVENTS: dict[str, tuple[type[payloads.Payload], Handler]] = {
     "room:leave": (payloads.RoomRef, room_leave),
     "message:send": (payloads.Send, message_send),
     "message:flag": (payloads.FlagMessage, message_flag),
+    "message:react": (payloads.React, message_react),
+    "message:delete": (payloads.DeleteOwn, message_delete),
+    "typing": (payloads.Typing, typing),
     "mod:mute": (payloads.Mute, mod_mute),
     "mod:unmute": (payloads.Unmute, mod_unmute),
     "mod:remove": (payloads.Remove, mod_remove),

@@ -12,7 +12,7 @@ from aiohttp import web
 from moderation import audit, review, room_admin, staff
 from rooms.errors import HearthError, NotFound, RateLimited, Unauthorized
 from rooms.models import Identity
-from server import metrics, payloads, wire
+from server import logs, metrics, payloads, wire
 from server.acks import internal_error
 from server.auth import bearer
 from server.ip_limits import client_address
@@ -50,7 +50,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except HearthError as exc:
-        log.info("path=%s code=%s", request.path, exc.code)
+        if exc.status >= 500:  # a refused request is the access log's one line; a failing store is worth another
+            log.warning("path=%s code=%s", logs.escape(request.rel_url.raw_path), exc.code)
         return error_response(exc)
     except web.HTTPException as exc:
         if not request.path.startswith("/api/") or exc.status < 400:
@@ -58,7 +59,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         code = {404: "not_found", 405: "invalid", 413: "invalid"}.get(exc.status, "invalid")
         return _error(exc.status, code, exc.reason)
     except Exception:
-        return web.json_response({"error": internal_error(f"path={request.path}")}, status=500)
+        return web.json_response({"error": internal_error(f"path={logs.escape(request.rel_url.raw_path)}")}, status=500)
 
 
 def cors_middleware(allowed: tuple[str, ...]) -> Any:

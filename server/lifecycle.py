@@ -10,7 +10,7 @@ from aiohttp import web
 
 from rooms.errors import HearthError, RateLimited
 from rooms.models import LeaveReason
-from server import metrics, safety
+from server import acks, logs, metrics, safety
 from server.ip_limits import client_address
 from server.realtime import Realtime
 
@@ -45,9 +45,10 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
             raise Refused(exc.code, exc.message) from None
         await rt.conns.add(sid, identity, address)
         metrics.SOCKETS.inc()
-        log.info("event=connect sid=%s role=%s", sid, identity.role.wire)
+        log.info("event=connect conn=%s role=%s", logs.conn_tag(sid), identity.role.wire)
 
     async def disconnect(sid: str, reason: object = None) -> None:
+        acks.forget(sid)
         conn = rt.conns.drop(sid)
         if conn is None:
             return
@@ -58,8 +59,10 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
                     await rt.notify.member_left(room_id, member.id, LeaveReason.DISCONNECTED, skip_sid=sid)
                     await safety.member_gone(rt, room_id, member)
             except HearthError:
-                log.warning("event=disconnect sid=%s room=%s code=presence_cleanup_failed", sid, room_id)
-        log.info("event=disconnect sid=%s", sid)
+                log.warning(
+                    "event=disconnect conn=%s room=%s code=presence_cleanup_failed", logs.conn_tag(sid), room_id
+                )
+        log.info("event=disconnect conn=%s", logs.conn_tag(sid))
 
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
@@ -82,4 +85,4 @@ async def shutdown(rt: Realtime) -> None:
             await rt.notify.server_closing(sid)
             await rt.conns.disconnect(sid)
         except Exception:  # a socket that is already gone
-            log.debug("sid=%s event=shutdown_disconnect_failed", sid)
+            log.debug("event=shutdown_disconnect_failed conn=%s", logs.conn_tag(sid))

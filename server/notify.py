@@ -34,6 +34,12 @@ class Notifier:
         """``here_only``: this process's sockets (each process delivers from the Redis feed itself)."""
         await self._to_room("message:new", body, room_id, ignore_queue=here_only)
 
+    async def member_typing(self, room_id: str, member_id: str, *, skip_sid: str) -> None:
+        await self._to_room("member:typing", wire.member_typing(room_id, member_id), room_id, skip_sid=skip_sid)
+
+    async def message_reacted(self, room_id: str, message_id: str, counts: dict[str, int]) -> None:
+        await self._to_room("message:reacted", wire.message_reacted(room_id, message_id, counts), room_id)
+
     async def message_deleted(self, room_id: str, message_id: str) -> None:
         await self._to_room("message:deleted", wire.message_deleted(room_id, message_id), room_id)
 

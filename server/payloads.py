@@ -26,6 +26,7 @@ from moderation.context import MAX_DURATION_S
 from moderation.models import FlagStatus, ResolutionAction
 from rooms import service as room_rules
 from rooms.errors import Invalid
+from rooms.expressions import Reaction
 from rooms.models import Admission, RoomSettings, Unattended
 from rooms.text import MAX_RAW_TEXT
 
@@ -53,6 +54,8 @@ _FRIENDLY = {
     "role": "role must be facilitator or admin.",
     "admission": "admission must be open or approval.",
     "unattended": "unattended must be open, slow or read_only.",
+    "reaction": "reaction must be one of " + ", ".join(r.value for r in Reaction) + ".",
+    "reply_to": "reply_to must be a message id.",
     "accept_guidelines": "accept_guidelines must be the version number of the guidelines read.",
 }
 _PATH = re.compile(r" - at `\$(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
@@ -77,6 +80,21 @@ class Join(RoomRef, frozen=True):
 class Send(RoomRef, frozen=True):
     text: Text
     client_id: ClientId | None = None
+    reply_to: Id | None = None
+
+
+class Typing(RoomRef, frozen=True):
+    pass
+
+
+class React(RoomRef, frozen=True):
+    message_id: Id
+    reaction: Reaction
+    on: bool = True
+
+
+class DeleteOwn(RoomRef, frozen=True):
+    message_id: Id
 
 
 class FlagMessage(RoomRef, frozen=True):

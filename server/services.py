@@ -18,6 +18,7 @@ from moderation.returning import AddressMarks, MemoryAddressMarks, ReturningSign
 from moderation.staff import LoginLimiter
 from moderation.store import ModStore
 from rooms.clock import Clock
+from rooms.expressions import Expressions
 from rooms.limits import TokenBucket
 from rooms.member_ids import MemberIds
 from rooms.names import RoomNames
@@ -42,6 +43,7 @@ class Services:
     keyring: Keyring
     auth: Auth
     rooms: RoomService
+    expressions: Expressions
     mod: Moderation
     room_store: RoomStore
     mod_store: ModStore
@@ -163,6 +165,7 @@ async def open_services(config: Config, clock: Clock) -> Services:
         keyring=keyring,
         auth=auth,
         rooms=rooms,
+        expressions=Expressions(rooms, room_store, member_ids, clock),
         mod=mod,
         room_store=room_store,
         mod_store=mod_store,

@@ -8,6 +8,7 @@ from moderation.alerts import Alert
 from moderation.flag import Flag
 from moderation.models import AuditEntry, Resolution, StaffAccount
 from moderation.support import Reply
+from rooms.expressions import Reactions
 from rooms.models import Identity, LeaveReason, Member, Message, Room
 from rooms.service import JoinResult, RoomStatus
 
@@ -52,8 +53,8 @@ def member(m: Member) -> dict[str, Any]:
     return {"id": m.id, "pseudonym": m.pseudonym, "role": m.role.wire}
 
 
-def message(m: Message) -> dict[str, Any]:
-    return {
+def message(m: Message, reactions: Reactions | None = None) -> dict[str, Any]:
+    body = {
         "id": m.id,
         "room": m.room,
         "author": member(m.author),
@@ -61,7 +62,12 @@ def message(m: Message) -> dict[str, Any]:
         "ts": m.ts,
         "expires_at": m.expires_at,
         "client_id": m.client_id,
+        "reply_to": m.reply_to,
     }
+    if reactions is not None:
+        body["reactions"] = reactions.counts
+        body["reacted"] = reactions.mine
+    return body
 
 
 def resolution(r: Resolution | None) -> dict[str, Any] | None:
@@ -98,13 +104,15 @@ def staff_account(a: StaffAccount) -> dict[str, Any]:
 # Acks whose shape is more than one field -----------------------------------------
 
 
-def join_ack(result: JoinResult) -> dict[str, Any]:
+def join_ack(result: JoinResult, reactions: dict[str, Reactions] | None = None) -> dict[str, Any]:
+    """``reactions``: message id -> reactions as the joining member sees them (extension)."""
+    given = reactions or {}
     return {
         "room": room(result.room, result.members_online, result.attended),
         "mute": None if result.mute is None else mute_state(result.mute.until, result.mute.reason),
         "you": member(result.you),
         "members": [member(m) for m in result.members],
-        "history": [message(m) for m in result.history],
+        "history": [message(m, given.get(m.id)) for m in result.history],
     }
 
 
@@ -155,6 +163,18 @@ def room_removed(room_id: str, reason: str, banned_until: int | None) -> dict[st
 
 def message_deleted(room_id: str, message_id: str) -> dict[str, Any]:
     return {"room": room_id, "message_id": message_id}
+
+
+def member_typing(room_id: str, member_id: str) -> dict[str, Any]:
+    return {"room": room_id, "member_id": member_id}
+
+
+def message_reacted(room_id: str, message_id: str, counts: dict[str, int]) -> dict[str, Any]:
+    return {"room": room_id, "message_id": message_id, "reactions": counts}
+
+
+def react_ack(reactions: Reactions) -> dict[str, Any]:
+    return {"reactions": reactions.counts, "reacted": reactions.mine}
 
 
 def server_closing(retry_after_ms: int) -> dict[str, Any]:

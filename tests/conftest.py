@@ -20,6 +20,7 @@ import socketio
 from aiohttp import web
 
 from rooms.clock import SystemClock
+from server import logs
 from server.app import create_app
 from server.config import Config, Password, Secret
 
@@ -200,7 +201,7 @@ async def http(
 
 async def start_server(config: Config, clock: Any = None) -> Server:
     app = create_app(config, clock=clock or SystemClock())
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = web.AppRunner(app, handle_signals=False, **logs.access_log_kwargs())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

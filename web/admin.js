@@ -4,6 +4,7 @@
 import { $, clear, el } from "./js/dom.js";
 import { formatDateTime, humanDuration } from "./js/format.js";
 import { api } from "./js/net.js";
+import { confirmDialog } from "./js/dialog.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { loadSession, signIn } from "./js/session.js";
 import { store } from "./js/storage.js";
@@ -22,6 +23,37 @@ let session = loadSession(KEY);
 let socket = null;
 let flagStatus = "open";
 const shownFlags = new Set();
+const roomNames = new Map(); // room id -> name, for showing names instead of ids
+const memberNames = new Map(); // member id -> pseudonym, learnt from flagged messages and their context
+
+/* Flags that may mean someone is at risk come first and stand out. */
+const URGENT_REASONS = ["crisis signal", "help request", "someone may be at risk"];
+
+function isUrgent(flag) {
+  const reason = String(flag.reason || "").toLowerCase();
+  return URGENT_REASONS.some((r) => reason.startsWith(r));
+}
+
+function explained(flag) {
+  const reason = String(flag.reason || "").toLowerCase();
+  return reason === "crisis signal" || reason === "help request";
+}
+
+function roomLabel(id) {
+  return roomNames.get(id) || id || "";
+}
+
+async function loadRoomNames() {
+  const res = await call("GET", "/api/rooms");
+  if (!res.ok) return;
+  for (const room of res.data && Array.isArray(res.data.rooms) ? res.data.rooms : []) roomNames.set(room.id, room.name);
+}
+
+function learnNames(flag) {
+  for (const m of [flag.message, ...(Array.isArray(flag.context) ? flag.context : [])]) {
+    if (m && m.author && m.author.id) memberNames.set(m.author.id, m.author.pseudonym);
+  }
+}
 
 function isAdmin() {
   return !!session && session.identity.role === "admin";
@@ -67,7 +99,7 @@ function start() {
     return;
   }
   connectSocket();
-  loadFlags();
+  loadRoomNames().then(loadFlags);
 }
 
 async function login(event) {
@@ -100,7 +132,10 @@ function selectTab(name) {
     $("panel-" + tab).hidden = !on;
   }
   if (name === "flags") loadFlags();
-  else if (name === "audit") loadAudit();
+  else if (name === "audit") loadRoomNames().then(() => {
+    fillAuditRooms();
+    loadAudit();
+  });
   else if (name === "staff") loadStaff();
   else if (name === "rooms") loadRooms();
 }
@@ -145,8 +180,9 @@ function connectSocket() {
   watchAlerts(s);
   s.on("flag:new", (flag) => {
     if (!flag || typeof flag !== "object") return;
-    notify("New flag in " + flag.room + ": " + (flag.reason || ""), "warn");
+    notify((isUrgent(flag) ? "Urgent: " : "") + "New flag in " + roomLabel(flag.room) + ": " + (flag.reason || ""), "warn");
     if (flagStatus === "open" && !shownFlags.has(flag.id)) {
+      learnNames(flag);
       $("flags").prepend(renderFlag(flag));
       shownFlags.add(flag.id);
       $("flags-empty").hidden = true;
@@ -172,6 +208,9 @@ async function loadFlags() {
   }
   if (status !== flagStatus) return;
   const flags = res.data && Array.isArray(res.data.flags) ? res.data.flags : [];
+  // Urgent first, then as the server sent them (newest first).
+  flags.sort((a, b) => Number(isUrgent(b)) - Number(isUrgent(a)));
+  flags.forEach(learnNames);
   const list = $("flags");
   clear(list);
   shownFlags.clear();
@@ -191,23 +230,37 @@ function messageItem(msg) {
     el(
       "div",
       { class: "message-meta" },
-      el("span", { class: "author", text: memberName(msg) }),
+      el("span", { class: "author", dir: "auto", text: memberName(msg) }),
       msg.author && msg.author.role && msg.author.role !== "peer" ? el("span", { class: "badge", text: msg.author.role }) : null,
       typeof msg.ts === "number" ? el("time", { class: "time", text: formatDateTime(msg.ts) }) : null,
     ),
-    el("p", { class: "text", text: typeof msg.text === "string" ? msg.text : "" }),
+    el("p", { class: "text", dir: "auto", text: typeof msg.text === "string" ? msg.text : "" }),
   );
 }
 
+function reporterText(flag) {
+  if (!flag.reporter) return "Raised by Hearth (a crisis signal)";
+  if (String(flag.reason || "").toLowerCase().startsWith("help request")) {
+    return "Asked for help: " + (memberNames.get(flag.reporter) || "a member of the room");
+  }
+  return "Reported by " + (memberNames.get(flag.reporter) || "a member of the room");
+}
+
 function renderFlag(flag) {
-  const item = el("li", { class: "card flag", dataset: { flagId: flag.id, status: flag.status || "" } });
+  const urgent = isUrgent(flag);
+  const item = el("li", {
+    class: "card flag" + (urgent ? " urgent" : ""),
+    dataset: { flagId: flag.id, status: flag.status || "", urgent: urgent ? "true" : "false" },
+  });
   item.append(
     el(
       "div",
       { class: "card-head" },
-      el("span", {}, "Room: ", el("strong", { text: flag.room })),
+      // Crisis signals and help requests get js/safety-admin.js's fuller explanation instead.
+      urgent && !explained(flag) ? el("span", { class: "urgent-tag", text: "Urgent: someone may be at risk" }) : null,
+      el("span", {}, "Room: ", el("strong", { dir: "auto", text: roomLabel(flag.room) })),
       el("span", { text: "Flagged " + (flag.created_at ? formatDateTime(flag.created_at) : "") }),
-      el("span", { text: "Reporter: " + (flag.reporter || "unknown") }),
+      el("span", { text: reporterText(flag) }),
       el("span", { class: "flag-status", text: "Status: " + (flag.status || "open") }),
     ),
     el("p", { class: "flag-reason", text: flag.reason || "" }),
@@ -233,12 +286,13 @@ function renderFlag(flag) {
       }),
     );
   }
-  if ((flag.status || "open") === "open") item.append(resolveControls(flag));
+  if ((flag.status || "open") === "open") item.append(resolveControls(flag, !!flag.message));
   decorateFlag(flag, item);
   return item;
 }
 
-function resolveControls(flag) {
+/* hasMessage: a help request has no message, so it can only be dismissed. */
+function resolveControls(flag, hasMessage) {
   const noteId = "note-" + flag.id;
   const banId = "ban-" + flag.id;
   const note = el("input", { id: noteId, class: "flag-note", type: "text", maxlength: "500", autocomplete: "off" });
@@ -276,17 +330,70 @@ function resolveControls(flag) {
     "div",
     { class: "resolve" },
     el("div", { class: "field" }, el("label", { for: noteId, text: "Note (optional)" }), note),
-    button("dismiss", "Dismiss"),
-    button("delete_message", "Delete message", "button-danger"),
-    el("div", { class: "field" }, el("label", { for: banId, text: "Ban length" }), ban),
-    button("ban", "Ban author", "button-danger"),
+    button("dismiss", hasMessage ? "Dismiss" : "Mark as handled"),
+    hasMessage ? button("delete_message", "Delete message", "button-danger") : null,
+    hasMessage ? el("div", { class: "field" }, el("label", { for: banId, text: "Ban length" }), ban) : null,
+    hasMessage ? button("ban", "Ban author", "button-danger") : null,
   );
 }
 
 // ---------------------------------------------------------------- audit
 
+const AUDIT_WORDS = {
+  mute: "Muted a member",
+  unmute: "Unmuted a member",
+  remove: "Removed a member",
+  delete: "Deleted a message",
+  warn: "Warned a member",
+  admit: "Admitted a member",
+  deny: "Turned a member away",
+  "room.create": "Created the room",
+  "room.delete": "Deleted the room",
+  "flag.dismiss": "Dismissed a flag",
+  "flag.delete_message": "Deleted a flagged message",
+  "flag.ban": "Banned the author of a flagged message",
+  "staff.add": "Added a staff account",
+  "staff.remove": "Removed a staff account",
+};
+
+function fillAuditRooms() {
+  const select = $("audit-room");
+  const keep = select.value;
+  clear(select);
+  select.append(el("option", { value: "", text: "All rooms" }));
+  const sorted = [...roomNames.entries()].sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+  for (const [id, name] of sorted) select.append(el("option", { value: id, text: name }));
+  select.value = roomNames.has(keep) ? keep : "";
+}
+
+function changedFields(e) {
+  return String(e.reason || "").split(",").map((f) => f.trim()).filter(Boolean);
+}
+
+/* room.update names the changed settings; "locked" and "unlocked" tell the two apart. */
+function auditWords(e) {
+  if (e.action === "room.update") {
+    const fields = changedFields(e);
+    if (fields.includes("unlocked")) return "Unlocked the room";
+    if (fields.includes("locked")) return "Locked the room";
+    return "Changed the room's settings";
+  }
+  return AUDIT_WORDS[e.action] || e.action || "";
+}
+
+function auditReason(e) {
+  if (e.action !== "room.update") return e.reason || "";
+  const rest = changedFields(e).filter((f) => f !== "locked" && f !== "unlocked");
+  return rest.length ? "Changed: " + rest.join(", ") : "";
+}
+
+function targetLabel(e) {
+  if (!e.target) return "";
+  return memberNames.get(e.target) || e.target;
+}
+
 async function loadAudit() {
-  const room = $("audit-room").value.trim();
+  const room = $("audit-room").value;
   const limit = $("audit-limit").value;
   const query = new URLSearchParams();
   if (room) query.set("room", room);
@@ -305,11 +412,11 @@ async function loadAudit() {
         "tr",
         { dataset: { action: e.action || "" } },
         el("td", { text: typeof e.ts === "number" ? formatDateTime(e.ts) : "" }),
-        el("td", { text: e.actor || "" }),
-        el("td", { class: "audit-action", text: e.action || "" }),
-        el("td", { text: e.room || "" }),
-        el("td", { text: e.target || "" }),
-        el("td", { text: e.reason || "" }),
+        el("td", { dir: "auto", text: e.actor || "" }),
+        el("td", { class: "audit-action" }, auditWords(e), el("span", { class: "audit-id", text: e.action || "" })),
+        el("td", { dir: "auto", text: e.room ? roomLabel(e.room) : "" }),
+        el("td", { dir: "auto", text: targetLabel(e) }),
+        el("td", { dir: "auto", text: auditReason(e) }),
       ),
     );
   }
@@ -374,7 +481,13 @@ async function addStaff(event) {
 }
 
 async function removeStaff(name) {
-  if (!window.confirm("Remove the staff account " + name + "? Their sign-ins stop working at once.")) return;
+  const sure = await confirmDialog({
+    title: "Remove " + name + "?",
+    text: "Their sign-ins stop working at once and their open pages are disconnected.",
+    confirm: "Remove",
+    danger: true,
+  });
+  if (!sure) return;
   const res = await call("DELETE", "/api/admin/staff/" + encodeURIComponent(name));
   if (!res.ok) {
     if (res.error.code !== "unauthorized") notify("Couldn't remove " + name + ": " + res.error.message, "error");
@@ -402,6 +515,7 @@ async function loadRooms() {
     return;
   }
   const rooms = res.data && Array.isArray(res.data.rooms) ? res.data.rooms : [];
+  for (const room of rooms) roomNames.set(room.id, room.name);
   const list = $("rooms");
   clear(list);
   for (const room of rooms.sort((a, b) => String(a.name).localeCompare(String(b.name)))) list.append(renderRoom(room));
@@ -446,7 +560,13 @@ function renderRoom(room) {
     loadRooms();
   };
   const remove = async () => {
-    if (!window.confirm("Delete the room " + room.name + "? Everyone in it is removed and its whole history is destroyed. This can't be undone.")) return;
+    const sure = await confirmDialog({
+      title: "Delete " + room.name + "?",
+      text: "Everyone in it is removed and its whole history is destroyed. This can't be undone.",
+      confirm: "Delete room",
+      danger: true,
+    });
+    if (!sure) return;
     const res = await call("DELETE", "/api/rooms/" + encodeURIComponent(room.id));
     if (!res.ok) {
       if (res.error.code !== "unauthorized") notify("Couldn't delete " + room.name + ": " + res.error.message, "error");

@@ -11,16 +11,18 @@ import { serverNow } from "./js/clock.js";
 import { wireComposer } from "./js/composer.js";
 import { connect, disconnect } from "./js/connection.js";
 import { $ } from "./js/dom.js";
+import { closeDialog, openDialog } from "./js/dialog.js";
 import { wireFlagDialog } from "./js/flag.js";
 import { active, createSession, forgetPeer, isStaff, peerName, setStaff, staffSession } from "./js/identity.js";
 import { expireMutes } from "./js/members.js";
-import { expireMessages } from "./js/messages.js";
+import { expireMessages, wireMessages } from "./js/messages.js";
 import { clearNotice, notify, wireNoticeClose } from "./js/notice.js";
 import { abandonRoom, expireMyMute, leaveView, wireRoom } from "./js/room.js";
 import { keepRoomsFresh, loadRooms, wireRooms } from "./js/rooms.js";
 import "./js/safety.js"; // quick exit, guidelines, help, alerts, contact warning (docs/SAFETY.md)
 import { signIn } from "./js/session.js";
 import "./js/moderation-menu.js";
+import { expireTyping } from "./js/typing.js";
 
 let recovering = null; // the running recovery from a refused token
 
@@ -55,8 +57,10 @@ function restart() {
 function renderIdentity() {
   const a = active();
   $("identity-bar").hidden = !a;
+  showAccountMenu(false);
   if (!a) return;
   $("identity-name").textContent = a.identity.pseudonym;
+  $("account-full-name").textContent = a.identity.pseudonym;
   const role = $("identity-role");
   role.hidden = !isStaff();
   role.textContent = isStaff() ? a.identity.role : "";
@@ -67,8 +71,44 @@ function renderIdentity() {
 
 function renderStaffForm() {
   const staff = staffSession();
-  $("staff-form").hidden = !!staff;
+  $("staff-signin-link").hidden = !!staff;
+  $("staff-signin-menu").hidden = !!staff;
   $("staff-signed-in").hidden = !(staff && staff.identity.role === "admin");
+}
+
+// ---------------------------------------------------------------- account menu (a disclosure)
+
+function showAccountMenu(on) {
+  const menu = $("account-menu");
+  const was = !menu.hidden;
+  menu.hidden = !on;
+  $("account-button").setAttribute("aria-expanded", on ? "true" : "false");
+  if (!on && was && menu.contains(document.activeElement)) $("account-button").focus();
+}
+
+function wireAccountMenu() {
+  $("account-button").addEventListener("click", () => {
+    const on = $("account-menu").hidden;
+    showAccountMenu(on);
+    if (on) $("account-menu").querySelector("button:not([hidden]), a:not([hidden])").focus();
+  });
+  $("account-menu").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      showAccountMenu(false);
+    }
+  });
+  document.addEventListener("pointerdown", (e) => {
+    if (!$("identity-bar").contains(e.target)) showAccountMenu(false);
+  });
+  $("identity-bar").addEventListener("focusout", (e) => {
+    if (e.relatedTarget && !$("identity-bar").contains(e.relatedTarget)) showAccountMenu(false);
+  });
+}
+
+function openStaffDialog() {
+  showAccountMenu(false);
+  openDialog($("staff-dialog"), { focus: $("staff-name") });
 }
 
 /* A token was refused: drop it and carry on with a fresh one. Runs once at a time. */
@@ -100,15 +140,19 @@ async function staffLogin(event) {
   const session = await signIn($("staff-name"), $("staff-password"), $("staff-login-button"));
   if (!session) return;
   setStaff(session);
+  closeDialog($("staff-dialog"));
   notify("Signed in as " + session.identity.pseudonym + " (" + session.identity.role + ").", "success");
   restart();
+  if (document.activeElement === document.body || !document.activeElement) $("rooms-title").focus();
 }
 
 function staffLogout() {
   setStaff(null);
   notify("Signed out.", "info");
-  if (active()) restart();
-  else showWelcome();
+  if (active()) {
+    restart();
+    $("rooms-title").focus();
+  } else showWelcome();
 }
 
 function newIdentity() {
@@ -131,6 +175,8 @@ async function start(event) {
   }
   clearNotice();
   startChat();
+  // Focus goes to the room list (or, with a deep link, to the room once joined).
+  $("rooms-title").focus();
 }
 
 /* Messages leave the view when they expire; mutes end on time. */
@@ -139,16 +185,22 @@ function tick() {
   expireMessages(now);
   expireMyMute(now);
   expireMutes(now);
+  expireTyping();
 }
 
 function init() {
   wireNoticeClose();
   wireComposer();
   wireFlagDialog();
+  wireMessages();
+  wireAccountMenu();
   wireRoom();
   wireRooms();
   $("start-form").addEventListener("submit", start);
   $("staff-form").addEventListener("submit", staffLogin);
+  $("staff-signin-link").addEventListener("click", openStaffDialog);
+  $("staff-signin-menu").addEventListener("click", openStaffDialog);
+  $("staff-cancel").addEventListener("click", () => closeDialog($("staff-dialog")));
   $("staff-logout-button").addEventListener("click", staffLogout);
   $("new-identity-button").addEventListener("click", newIdentity);
   on("unauthorized", handleUnauthorized);

@@ -4,7 +4,10 @@ local prefix = ARGV[2]
 local ids = redis.call('ZRANGE', KEYS[3], 0, -1)
 for i = 1, #ids, 500 do
   local batch = {}
-  for j = i, math.min(i + 499, #ids) do batch[#batch + 1] = prefix .. ids[j] end
+  for j = i, math.min(i + 499, #ids) do
+    batch[#batch + 1] = prefix .. ids[j]
+    batch[#batch + 1] = ARGV[3] .. ids[j]
+  end
   redis.call('DEL', unpack(batch))
 end
 local existed = redis.call('DEL', KEYS[1])

@@ -9,6 +9,7 @@ for i = 1, #ids, 500 do
   for j = i, math.min(i + 499, #ids) do
     batch[#batch + 1] = ids[j]
     names[#names + 1] = prefix .. ids[j]
+    names[#names + 1] = ARGV[4] .. ids[j]  -- the message's reactions
   end
   redis.call('DEL', unpack(names))
   redis.call('ZREM', KEYS[1], unpack(batch))

@@ -128,43 +128,75 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) 
     )
 
 
+@dataclass
+class ServerProcess:
+    """One `python -m server` process on a fixed port; start() again after stop() for a restart."""
+
+    port: int
+    data_dir: Path
+    secret_key: str
+    admin_password: str
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "HEARTH_DATA_DIR": str(self.data_dir),
+            "HEARTH_SECRET_KEY": self.secret_key,
+            "HEARTH_ADMIN_PASSWORD": self.admin_password,
+            "HEARTH_IP_LIMITS": "off",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("REDIS_URL", None)
+        env.pop("HEARTH_ALLOWED_ORIGINS", None)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "--port", str(self.port)],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_healthy(self.proc, self.base_url, self.log_path)
+
+    def stop(self) -> None:
+        """SIGTERM (a graceful shutdown: sockets get `server:closing`), then wait for the exit."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def new_server(tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:
+    data_dir = tmp_path_factory.mktemp("hearth-data")
+    return ServerProcess(
+        port=_free_port(),
+        data_dir=data_dir,
+        secret_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        admin_password=secrets.token_urlsafe(18),
+        log_path=data_dir.parent / f"{data_dir.name}.log",
+    )
+
+
 @pytest.fixture(scope="package")
 def hearth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hearth]:
     """The real server, started once for the browser tests, stopped with SIGTERM."""
-    data_dir = tmp_path_factory.mktemp("hearth-data")
-    log_path = data_dir.parent / "server.log"
-    port = _free_port()
-    admin_password = secrets.token_urlsafe(18)
-    env = {
-        **os.environ,
-        "HEARTH_DATA_DIR": str(data_dir),
-        "HEARTH_SECRET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "HEARTH_ADMIN_PASSWORD": admin_password,
-        "HEARTH_IP_LIMITS": "off",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("REDIS_URL", None)
-    env.pop("HEARTH_ALLOWED_ORIGINS", None)
-    base_url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = new_server(tmp_path_factory)
     try:
-        _wait_healthy(proc, base_url, log_path)
-        yield Hearth(base_url=base_url, admin_password=admin_password, log_path=log_path)
+        server.start()
+        yield Hearth(base_url=server.base_url, admin_password=server.admin_password, log_path=server.log_path)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        server.stop()
 
 
 @pytest.fixture(scope="package")
@@ -182,10 +214,12 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-def _console(msg: Any, problems: list[str]) -> None:
+def _console(msg: Any, problems: list[str], allowed: tuple[str, ...] = ()) -> None:
     # An HTTP error answer (a 400 for a refused pseudonym, say) is logged by Chromium as
     # "Failed to load resource"; the page handles those itself.
-    if msg.type == "error" and "Failed to load resource" not in msg.text:
+    if msg.type != "error" or "Failed to load resource" in msg.text:
+        return
+    if not any(a in msg.text for a in allowed):
         problems.append(f"console {msg.type}: {msg.text}")
 
 
@@ -202,13 +236,22 @@ def new_page(browser: Any, hearth: Hearth) -> Iterator[Callable[..., Any]]:
         path: str = "/",
         viewport: dict[str, int] | None = None,
         before_goto: Callable[[Any], None] | None = None,
+        base_url: str | None = None,
+        color_scheme: str = "light",
+        allowed_console: tuple[str, ...] = (),
     ) -> Any:
-        context = browser.new_context(base_url=hearth.base_url, viewport=viewport or {"width": 1200, "height": 900})
+        """allowed_console: substrings of console errors the test expects (a refused websocket
+        while the server restarts, say)."""
+        context = browser.new_context(
+            base_url=base_url or hearth.base_url,
+            viewport=viewport or {"width": 1200, "height": 900},
+            color_scheme=color_scheme,
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("console", lambda msg: _console(msg, problems))
+        page.on("console", lambda msg: _console(msg, problems, allowed_console))
         if before_goto is not None:
             before_goto(page)
         page.goto(path)

@@ -13,55 +13,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Hearth
+from tests.browser.ui import join as _join
+from tests.browser.ui import member as _member
+from tests.browser.ui import message as _message
+from tests.browser.ui import message_action as _message_action
+from tests.browser.ui import new_room as _room
+from tests.browser.ui import send as _send
+from tests.browser.ui import staff_sign_in as _staff_sign_in
+from tests.browser.ui import start as _start
 
 pytestmark = pytest.mark.browser
-
-
-def _room(hearth: Hearth, **settings: Any) -> dict[str, Any]:
-    suffix = secrets.token_hex(3)
-    return hearth.create_room(f"Evening circle {suffix}", id=f"circle-{suffix}", **settings)
-
-
-def _start(page: Any, pseudonym: str | None = None) -> str:
-    """Get an identity on a fresh chat page; returns the pseudonym shown."""
-    expect(page.locator("#start-button")).to_be_visible()
-    if pseudonym:
-        page.fill("#pseudonym-input", pseudonym)
-    page.click("#start-button")
-    name = page.locator("#identity-name")
-    if pseudonym:
-        expect(name).to_have_text(pseudonym)
-    else:
-        expect(name).not_to_be_empty()
-    return str(name.text_content())
-
-
-def _join(page: Any, room: dict[str, Any]) -> None:
-    page.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
-    expect(page.locator("#room-name")).to_have_text(room["name"])
-    expect(page.locator("#send-button")).to_be_enabled()
-
-
-def _send(page: Any, text: str) -> None:
-    page.fill("#composer", text)
-    page.press("#composer", "Enter")
-    expect(page.locator("#composer")).to_have_value("")
-
-
-def _message(page: Any, text: str) -> Any:
-    return page.locator("#messages [data-message-id]").filter(has=page.locator(".text", has_text=text))
-
-
-def _member(page: Any, pseudonym: str) -> Any:
-    return page.locator("#members [data-member-id]").filter(has=page.locator(".member-name", has_text=pseudonym))
-
-
-def _staff_sign_in(page: Any, name: str, password: str, role: str) -> None:
-    page.fill("#staff-name", name)
-    page.fill("#staff-password", password)
-    page.click("#staff-login-button")
-    expect(page.locator("#identity-role")).to_have_text(role)
-    expect(page.locator("#identity-name")).to_have_text(name)
 
 
 def test_two_peers_see_each_others_messages_live(hearth: Hearth, new_page: Any) -> None:
@@ -121,7 +82,8 @@ def test_reload_keeps_identity_and_room(hearth: Hearth, new_page: Any) -> None:
     expect(_message(page, "still here after a reload?").locator(".author")).to_have_text("Quiet Fern")
     expect(_member(page, "Quiet Fern")).to_have_count(1)
 
-    # "New identity" forgets it.
+    # "New identity" (in the account menu) forgets it.
+    page.click("#account-button")
     page.click("#new-identity-button")
     expect(page.locator("#start-button")).to_be_visible()
     page.reload()
@@ -184,8 +146,7 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     target = _member(staff, "Steady Robin")
     expect(target).to_have_count(1)
     # Peers do not get moderation controls.
-    expect(peer.locator('#members [data-action="mute-300"]')).to_have_count(0)
-    expect(peer.locator('#messages [data-action="delete"]')).to_have_count(0)
+    expect(peer.get_by_test_id("member-menu")).to_have_count(0)
 
     target.locator('[data-testid="member-menu"] summary').click()
     target.locator('[data-action="mute-300"]').click()
@@ -210,7 +171,8 @@ def test_facilitator_mutes_a_peer_whose_sends_then_fail(hearth: Hearth, new_page
     expect(_message(staff, "thank you, I'm back")).to_have_count(1)
 
     # Staff can delete a message; it leaves every view.
-    _message(staff, "thank you, I'm back").locator('[data-action="delete"]').click()
+    _message_action(staff, "thank you, I'm back", "delete")
+    staff.locator('dialog[open] [data-action="confirm"]').click()
     expect(_message(peer, "thank you, I'm back")).to_have_count(0)
     expect(_message(staff, "thank you, I'm back")).to_have_count(0)
 
@@ -267,8 +229,7 @@ def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: An
     expect(admin.locator("#tab-flags")).to_be_visible()
     expect(admin.locator('body[data-socket="connected"]')).to_have_count(1)
 
-    target = _message(reporter, "something that worries people")
-    target.locator('[data-action="flag"]').click()
+    _message_action(reporter, "something that worries people", "flag")
     expect(reporter.locator("#flag-dialog")).to_be_visible()
     reporter.select_option("#flag-reason", "Someone may be at risk")
     reporter.fill("#flag-text", "they sounded very low")
@@ -301,7 +262,7 @@ def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: An
     expect(done.locator(".resolution")).to_contain_text("checked in with the room")
 
     admin.click("#tab-audit")
-    admin.fill("#audit-room", room["id"])
+    admin.select_option("#audit-room", room["id"])
     admin.click("#audit-refresh")
     expect(admin.locator("#audit tbody tr").filter(has_text="flag.delete_message")).to_have_count(1)
     expect(admin.locator("#audit")).not_to_contain_text("something that worries people")
@@ -341,13 +302,13 @@ def test_admin_page_manages_staff_and_rooms(hearth: Hearth, new_page: Any) -> No
     expect(other.locator("#not-admin")).to_be_visible()
     expect(other.locator("#console")).to_be_hidden()
 
-    admin.once("dialog", lambda d: d.accept())
     row.locator('[data-action="remove-staff"]').click()
+    admin.locator('dialog[open] [data-action="confirm"]').click()
     expect(row).to_have_count(0)
 
     admin.click("#tab-rooms")
-    admin.once("dialog", lambda d: d.accept())
     card.locator('[data-action="delete"]').click()
+    admin.locator('dialog[open] [data-action="confirm"]').click()
     expect(card).to_have_count(0)
 
 

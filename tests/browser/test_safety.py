@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Hearth
-from tests.browser.test_pages import _join, _message, _room, _send, _staff_sign_in, _start
+from tests.browser.test_pages import _join, _message, _message_action, _room, _send, _staff_sign_in, _start
 
 pytestmark = pytest.mark.browser
 
@@ -181,6 +181,7 @@ def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -
 def test_forget_me_removes_the_stored_identity(hearth: Hearth, new_page: Any) -> None:
     page = new_page()
     _start(page, "Passing Swift")
+    page.click("#account-button")  # "Forget me" sits in the account menu
     page.get_by_test_id("forget-me").click()
     expect(page.locator("#start-button")).to_be_visible()
     keys = page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('hearth.'))")
@@ -196,8 +197,7 @@ def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth
     _join(peer, room)
     _join(reporter, room)
     _send(peer, "an ordinary remark")
-    target = _message(reporter, "an ordinary remark")
-    target.locator('[data-action="flag"]').click()
+    _message_action(reporter, "an ordinary remark", "flag")
     reporter.select_option("#flag-reason", "Spam")
     reporter.click("#flag-submit")
     expect(reporter.locator("#flag-dialog")).to_be_hidden()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import pytest
+
 from tests.conftest import http
 from tests.multiproc.conftest import Cluster
 
@@ -122,6 +124,7 @@ async def test_redis_outage_answers_unavailable_then_recovers(cluster: Cluster) 
     assert acked["id"] in [m["id"] for m in history]  # nothing acked as stored was lost
 
 
+@pytest.mark.slow  # waits out a real 3 s presence TTL, then the reap
 async def test_sigkill_of_one_process_leaves_the_others_serving(cluster: Cluster) -> None:
     a, b = cluster.spawn(), cluster.spawn(HEARTH_PRESENCE_TTL_S="3")
     await a.server().room("circle")

@@ -61,24 +61,42 @@ export function connect(token) {
     reconnectionDelayMax: 10000,
   });
   socket = s;
+  let restarting = false; // the server said it is restarting (server:closing)
   attach(s, "connect", () => {
     setStatus("");
     document.body.dataset.socket = "connected";
-    if (everConnected) notify("Connected again.", "success");
+    if (restarting) {
+      restarting = false;
+      s.io.reconnectionDelay(1000);
+      s.io.reconnectionDelayMax(10000);
+    }
+    if (everConnected) notify("Connected again.", "success", { cause: "connection" });
     everConnected = true;
     emit("connected");
+  });
+  // A graceful restart: try again often, so the page is back within a second or two of the
+  // server answering again (instead of after a backoff of up to ten seconds).
+  attach(s, "server:closing", () => {
+    restarting = true;
+    s.io.reconnectionDelay(300);
+    s.io.reconnectionDelayMax(1000);
   });
   attach(s, "disconnect", (reason) => {
     if (reason === "io client disconnect") return;
     document.body.dataset.socket = "disconnected";
     setStatus("Reconnecting…");
-    notify("Connection lost. Reconnecting…", "warn");
+    notify(
+      restarting ? "Hearth is restarting. You'll be back in a moment." : "Connection lost. Reconnecting…",
+      "warn",
+      { cause: "connection" },
+    );
     emit("disconnected");
     // When the server closed the socket (restart, shutdown) the client does not retry by itself.
     if (reason === "io server disconnect") {
+      const wait = restarting ? 200 + Math.random() * 500 : 1000 + Math.random() * 2000;
       window.setTimeout(() => {
         if (socket === s && !s.connected) s.connect();
-      }, 1000 + Math.random() * 2000);
+      }, wait);
     }
   });
   attach(s, "connect_error", (err) => {
@@ -89,7 +107,7 @@ export function connect(token) {
     }
     setStatus("Reconnecting…");
     const why = (err && err.data && err.data.message) || (err && err.message) || "unknown error";
-    notify("Can't connect to Hearth (" + why + "). Trying again…", "warn");
+    if (!restarting) notify("Can't connect to Hearth (" + why + "). Trying again…", "warn", { cause: "connection" });
     if (!s.active) {
       window.setTimeout(() => {
         if (socket === s && !s.connected) s.connect();

@@ -1,5 +1,6 @@
 /* The "flag this message" dialog. */
 
+import { closeDialog, openDialog } from "./dialog.js";
 import { $ } from "./dom.js";
 import { request } from "./connection.js";
 import { describeError } from "./errors.js";
@@ -16,13 +17,12 @@ export function openFlagDialog(msg) {
   $("flag-quote").textContent = (msg.author ? msg.author.pseudonym + ": " : "") + msg.text;
   $("flag-reason").selectedIndex = 0;
   $("flag-text").value = "";
-  $("flag-dialog").showModal();
-  $("flag-reason").focus();
+  openDialog($("flag-dialog"), { focus: $("flag-reason") });
 }
 
 export function closeFlagDialog() {
   target = null;
-  if (isOpen()) $("flag-dialog").close();
+  closeDialog($("flag-dialog"));
 }
 
 /* A message left the view: it can no longer be flagged. */

@@ -13,18 +13,44 @@ import { isStaff, staffSession } from "./identity.js";
 import { renderMembers } from "./members.js";
 import { clearMessages, renderMessage, scrollToBottom } from "./messages.js";
 import { api } from "./net.js";
-import { notify } from "./notice.js";
+import { clearNotice, notify } from "./notice.js";
 import { here, isHere, myMute, rooms, setHere, setMyMute } from "./room-state.js";
 import { store } from "./storage.js";
 
 const ROOM_KEY = "hearth.room"; // id of the room to come back to after a reload
 
-let wanted = store.get(ROOM_KEY); // room to be in (joined on every connect)
+let wanted = deepLink() || store.get(ROOM_KEY); // room to be in (joined on every connect)
 let joining = null; // room id of a join in flight
+
+/* /?room=ID opens that room once there is an identity. */
+function deepLink() {
+  try {
+    const id = new URLSearchParams(window.location.search).get("room");
+    if (id && /^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) {
+      store.set(ROOM_KEY, id);
+      return id;
+    }
+  } catch (_e) {
+    /* no deep link */
+  }
+  return null;
+}
+
+function showUrl(roomId) {
+  const url = roomId ? "/?room=" + encodeURIComponent(roomId) : "/";
+  if (window.location.pathname + window.location.search !== url) window.history.replaceState(null, "", url);
+}
+
+/* On a phone the room list and the room take turns on the screen. */
+function showRoomList(on) {
+  $("chat").classList.toggle("show-rooms", on);
+  if (!on) emit("room:shown");
+}
 
 export function chooseRoom(roomId) {
   if (isHere(roomId)) {
-    $("composer").focus();
+    showRoomList(false);
+    focusComposerOrTitle();
     return;
   }
   wanted = roomId;
@@ -33,12 +59,27 @@ export function chooseRoom(roomId) {
   else notify("Connecting… you'll join the room in a moment.", "info");
 }
 
+const joinErrorHandlers = [];
+
+/* A feature that handles a join error (guidelines to accept, a wait for admission) registers
+ * here: fn(roomId, error) returns true when it took care of the error; the room stays wanted. */
+export function onJoinError(fn) {
+  joinErrorHandlers.push(fn);
+}
+
+/* Join again with extra payload fields (e.g. {accept_guidelines: 3}). */
+export function joinWith(roomId, extra) {
+  wanted = roomId;
+  store.set(ROOM_KEY, roomId);
+  return joinRoom(roomId, { extra });
+}
+
 export function forgetRoom() {
   wanted = null;
   store.remove(ROOM_KEY);
 }
 
-async function joinRoom(roomId, { rejoin, accept }) {
+async function joinRoom(roomId, { rejoin, extra, accept }) {
   if (joining === roomId) return;
   joining = roomId;
   try {
@@ -48,7 +89,8 @@ async function joinRoom(roomId, { rejoin, accept }) {
       leaveView();
       await request("room:leave", { room: old });
     }
-    const payload = accept === undefined ? { room: roomId } : { room: roomId, accept_guidelines: accept };
+    const payload = { ...extra, room: roomId };
+    if (accept !== undefined) payload.accept_guidelines = accept;
     const ack = await request("room:join", payload);
     if (wanted !== roomId) return; // the user chose another room meanwhile
     if (!ack.ok && ack.error.code === "guidelines") {
@@ -65,13 +107,16 @@ async function joinRoom(roomId, { rejoin, accept }) {
         notify(describeError(ack.error, "join"), "warn");
         return; // joined again on the next connect
       }
+      if (joinErrorHandlers.some((fn) => fn(roomId, ack.error))) return;
       forgetRoom();
       leaveView();
-      notify(describeError(ack.error, "join"), "error");
+      notify(describeError(ack.error, "join"), "error", { cause: "join" });
       return;
     }
-    const keepMute = isHere(roomId) ? myMute() : null;
-    enterView(ack, keepMute);
+    const again = isHere(roomId); // a rejoin after a reconnect, with the room already on screen
+    const keepMute = again ? myMute() : null;
+    clearNotice("join");
+    enterView(ack, keepMute, again);
     if (!rejoin) notify("You joined " + here().room.name + ".", "info");
     emit("room:joined", here().room);
   } finally {
@@ -79,27 +124,33 @@ async function joinRoom(roomId, { rejoin, accept }) {
   }
 }
 
-function enterView(ack, keepMute) {
+function enterView(ack, keepMute, again) {
   const room = ack.room && typeof ack.room === "object" ? ack.room : rooms().get(wanted) || { id: wanted, name: wanted };
   const current = { room, you: ack.you || null, members: new Map(), muted: new Map() };
+  const hadFocus = document.activeElement;
   setHere(current);
   // The join ack says whether I am muted here (a Hearth extension), so a reload shows it at once.
   setMyMute(ack.mute ? { until: ack.mute.until === undefined ? null : ack.mute.until } : keepMute);
   for (const m of ack.members || []) current.members.set(m.id, m);
   if (ack.you) current.members.set(ack.you.id, ack.you);
-  const list = $("messages");
-  list.setAttribute("aria-busy", "true");
   clearMessages();
   for (const msg of ack.history || []) renderMessage(msg);
-  list.setAttribute("aria-busy", "false");
   $("room-view").hidden = false;
   $("chat").classList.add("in-room");
+  showRoomList(false);
+  showUrl(room.id);
   renderRoomHeader();
   renderMembers();
   emit("room:entered", current);
   updateComposer();
   scrollToBottom(true);
+  // After a reconnect, leave focus where the person had it (if it is still on the page).
+  if (!again || !hadFocus || hadFocus === document.body || !hadFocus.isConnected) focusComposerOrTitle();
+}
+
+function focusComposerOrTitle() {
   if (!$("composer").disabled) $("composer").focus();
+  else $("room-name").focus();
 }
 
 /* Take the room off the screen (the server side is the caller's business). */
@@ -108,8 +159,11 @@ export function leaveView() {
   setHere(null);
   clearMessages();
   renderMembers();
+  showMembers(false);
   $("room-view").hidden = true;
   $("chat").classList.remove("in-room");
+  showRoomList(false);
+  if (current) showUrl(null);
   closeFlagDialog();
   emit("room:left", current ? current.room : null);
 }
@@ -120,9 +174,22 @@ async function leaveRoom() {
   const { id, name } = current.room;
   forgetRoom();
   leaveView();
+  $("rooms-title").focus();
   await request("room:leave", { room: id });
   notify("You left " + name + ".", "info");
   emit("rooms:stale");
+}
+
+/* The member list: a column on wide screens, a drawer on narrow ones. */
+function showMembers(on) {
+  const view = $("room-view");
+  const was = view.classList.contains("show-members");
+  view.classList.toggle("show-members", on);
+  $("members-button").setAttribute("aria-expanded", on ? "true" : "false");
+  if (on && !was) $("members-title").focus();
+  else if (!on && was && view.contains(document.activeElement) && $("members-panel").contains(document.activeElement)) {
+    $("members-button").focus();
+  }
 }
 
 /* Leave for good without waiting (a new identity is on its way). */
@@ -209,6 +276,24 @@ export function expireMyMute(now) {
 
 export function wireRoom() {
   $("leave-button").addEventListener("click", leaveRoom);
+  $("back-button").addEventListener("click", () => {
+    showRoomList(true);
+    $("rooms-title").focus();
+  });
+  $("members-button").addEventListener("click", () => showMembers(!$("room-view").classList.contains("show-members")));
+  $("members-close").addEventListener("click", () => showMembers(false));
+  $("members-panel").addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && $("room-view").classList.contains("show-members")) {
+      e.preventDefault();
+      showMembers(false);
+    }
+  });
+  // The drawer closes when the person taps or clicks anywhere else (a menu it opened aside).
+  document.addEventListener("pointerdown", (e) => {
+    if (!$("room-view").classList.contains("show-members")) return;
+    if (e.target.closest("#members-panel, #members-button, .menu")) return;
+    showMembers(false);
+  });
   $("lock-button").addEventListener("click", () => {
     if (here()) patchRoom({ locked: !here().room.locked });
   });

@@ -6,6 +6,7 @@ import { ttlText } from "./header.js";
 import { active } from "./identity.js";
 import { api } from "./net.js";
 import { notify } from "./notice.js";
+import { unseenCount } from "./messages.js";
 import { chooseRoom } from "./room.js";
 import { here, isHere, rooms, setRooms } from "./room-state.js";
 
@@ -51,6 +52,9 @@ function syncRoomCount() {
 
 export function renderRooms() {
   const list = $("room-list");
+  const focused = document.activeElement && list.contains(document.activeElement)
+    ? document.activeElement.closest("[data-room-id]").dataset.roomId
+    : null;
   clear(list);
   const sorted = [...rooms().values()].sort((a, b) => String(a.name).localeCompare(String(b.name)));
   for (const room of sorted) {
@@ -60,6 +64,7 @@ export function renderRooms() {
     if (room.slow_mode_s) meta.push("Slow mode");
     if (room.capacity !== null && room.capacity !== undefined && n >= room.capacity) meta.push("Full");
     const isCurrent = isHere(room.id);
+    const unread = isCurrent ? unseenCount() : 0;
     const button = el(
       "button",
       {
@@ -69,13 +74,20 @@ export function renderRooms() {
         dataset: { testid: "room-link" },
         on: { click: () => chooseRoom(room.id) },
       },
-      el("span", { class: "room-item-name", text: room.name }),
-      room.topic ? el("span", { class: "room-item-topic", text: room.topic }) : null,
+      el("span", { class: "room-item-name", dir: "auto", text: room.name }),
+      unread
+        ? el("span", { class: "unread-badge" }, String(unread), el("span", { class: "visually-hidden", text: unread === 1 ? " new message" : " new messages" }))
+        : null,
+      room.topic ? el("span", { class: "room-item-topic", dir: "auto", text: room.topic }) : null,
       el("span", { class: "room-item-meta", text: meta.join(" · ") }),
     );
     list.append(el("li", { dataset: { roomId: room.id }, class: isCurrent ? "current" : null }, button));
   }
   $("room-list-empty").hidden = rooms().size > 0;
+  if (focused) {
+    const again = list.querySelector('[data-room-id="' + CSS.escape(focused) + '"] button');
+    if (again) again.focus();
+  }
 }
 
 export function wireRooms() {
@@ -86,4 +98,18 @@ export function wireRooms() {
   on("members:changed", syncRoomCount);
   on("room:joined", loadRooms); // fresh member counts, this visit included
   on("rooms:stale", loadRooms);
+  on("unread", (n) => {
+    renderRooms();
+    showTitle(n);
+  });
+  on("room:entered", () => showTitle(0));
+  on("room:left", () => showTitle(0));
+}
+
+/* The tab title tells how many messages came while the reader was away. */
+function showTitle(unread) {
+  const current = here();
+  const base = current ? (current.room.name || current.room.id) + " · Hearth" : "Hearth";
+  const title = unread > 0 ? "(" + unread + ") " + base : base;
+  if (document.title !== title) document.title = title;
 }

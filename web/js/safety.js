@@ -64,14 +64,18 @@ function buildExit() {
       on: { click: quickExit },
     }),
   );
-  document.body.prepend(bar);
+  const slot = $("header-actions"); // the page's slot for page-wide buttons, when it has one
+  if (slot) slot.append(...bar.childNodes);
+  else document.body.prepend(bar);
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
+    // An Escape that closed something (a menu, a drawer, a dialog) was used; it does not count.
+    if (e.defaultPrevented || (e.target.closest && e.target.closest("dialog[open]"))) return;
     const now = Date.now();
     if (now - lastEscape <= ESCAPE_WINDOW_MS) quickExit();
     lastEscape = now;
   });
-  const idBar = $("identity-bar");
+  const idBar = $("account-menu") || $("identity-bar");
   if (idBar) {
     idBar.append(
       el("button", {

@@ -1,0 +1,215 @@
+"""Zero axe-core violations, of any impact, on every page and state, in light and dark.
+
+axe-core runs inside Chromium on the real pages (vendored in tests/browser/vendor/, see its
+README for why and for the checksum checked below). Every rule axe runs by default counts,
+best practices included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Hearth
+from tests.browser.ui import (
+    DESKTOP,
+    PHONE,
+    join,
+    member,
+    message,
+    message_action,
+    new_room,
+    send,
+    show_members,
+    staff_sign_in,
+    start,
+)
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # axe-core 4.14.1
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary.replace(/\\s+/g, " ")),
+  }));
+}"""
+
+
+def _axe_source() -> str:
+    source = AXE.read_bytes()
+    assert hashlib.sha256(source).hexdigest() == AXE_SHA256, "tests/browser/vendor/axe.min.js changed"
+    return source.decode()
+
+
+def assert_accessible(page: Any, state: str) -> None:
+    """Run axe in light and in dark mode; fail with every violation named."""
+    problems = []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        if not page.evaluate("typeof axe !== 'undefined'"):
+            # Injected through the DevTools protocol, which the page's CSP does not govern.
+            page.evaluate(_axe_source())
+        for v in page.evaluate(RUN_AXE):
+            problems.append(
+                f"[{state}, {scheme}] {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+            )
+    page.emulate_media(color_scheme="light")
+    assert not problems, "axe-core found:\n" + "\n".join(problems)
+
+
+def _staff_page(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> Any:
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+    page = new_page(viewport=viewport)
+    staff_sign_in(page, name, password, "facilitator")
+    return page
+
+
+@VIEWPORTS
+def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
+    room = new_room(hearth, topic="Gentle talk after a long day")
+    page = new_page(viewport=viewport)
+    expect(page.get_by_test_id("start")).to_be_visible()
+    assert_accessible(page, "welcome")
+    page.get_by_test_id("staff-signin").click()
+    expect(page.locator("#staff-dialog")).to_be_visible()
+    assert_accessible(page, "staff sign-in dialog")
+    page.keyboard.press("Escape")
+
+    start(page, "Open Window")
+    assert_accessible(page, "room list")
+    page.click("#account-button")
+    expect(page.locator("#account-menu")).to_be_visible()
+    assert_accessible(page, "account menu")
+    page.keyboard.press("Escape")
+
+    other = new_page(viewport=DESKTOP)
+    start(other, "Kind Neighbour")
+    join(other, room)
+    join(page, room)
+    send(other, "Evenings are the hardest for me.")
+    send(page, "مرحبا، أنا هنا أيضا")
+    message_action(page, "Evenings are the hardest", "reply")
+    assert_accessible(page, "composer with a reply")
+    send(page, "Same here. You're not alone.")
+    message_action(other, "Same here", "react-hear_you")
+    expect(message(page, "Same here").locator('[data-reaction="hear_you"]')).to_be_visible()
+    other.get_by_test_id("composer").press_sequentially("typing")
+    expect(page.locator("#typing")).not_to_be_empty()
+    assert_accessible(page, "in a room as a peer")
+
+    target = message(page, "Evenings are the hardest")
+    target.hover()
+    target.locator('[data-action="more"]').click()
+    expect(page.locator('[role="menu"]')).to_be_visible()
+    assert_accessible(page, "message menu")
+    page.keyboard.press("Escape")
+    message_action(page, "Evenings are the hardest", "flag")
+    expect(page.locator("#flag-dialog")).to_be_visible()
+    assert_accessible(page, "flag dialog")
+    page.keyboard.press("Escape")
+    message_action(page, "Same here", "delete")
+    expect(page.locator("dialog[open]")).to_be_visible()
+    assert_accessible(page, "delete confirmation")
+    page.keyboard.press("Escape")
+
+    page.fill("#composer", "x" * 2010)
+    expect(page.locator("#char-count")).to_be_visible()
+    assert_accessible(page, "composer over the limit")
+    page.fill("#composer", "")
+    show_members(page)
+    assert_accessible(page, "member list")
+
+
+@VIEWPORTS
+def test_facilitator_with_a_member_menu_open(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
+    room = new_room(hearth)
+    peer = new_page(viewport=DESKTOP)
+    start(peer, "Steady Robin")
+    join(peer, room)
+    send(peer, "hello from a peer")
+    staff = _staff_page(hearth, new_page, viewport)
+    join(staff, room)
+    expect(staff.locator("#room-controls")).to_be_visible()
+    assert_accessible(staff, "in a room as a facilitator")
+    show_members(staff)
+    row = member(staff, "Steady Robin")
+    row.locator('[data-testid="member-menu"] summary').click()
+    expect(row.locator('[role="menu"]')).to_be_visible()
+    assert_accessible(staff, "member menu")
+    row.locator('[data-testid="member-menu"] summary').click()
+    expect(row.locator('[role="menu"]')).to_be_hidden()
+    staff.keyboard.press("Escape")  # and the member drawer, on a phone
+    staff.click("#lock-button")
+    expect(staff.locator("#room-locked")).to_be_visible()
+    expect(peer.get_by_test_id("composer")).to_be_disabled()
+    assert_accessible(peer, "a locked room as a peer")
+
+
+@VIEWPORTS
+def test_admin_pages(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
+    room = new_room(hearth)
+    peer = new_page(viewport=DESKTOP)
+    start(peer, "Worried Wren")
+    join(peer, room)
+    send(peer, "earlier words before it")
+    send(peer, "I cannot see a way through this week")
+    message_action(peer, "I cannot see a way through this week", "flag")
+    peer.select_option("#flag-reason", "Someone may be at risk")
+    peer.click("#flag-submit")
+    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    message_action(peer, "earlier words before it", "flag")
+    peer.click("#flag-submit")
+    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+
+    admin = new_page("/admin", viewport=viewport)
+    expect(admin.locator("#login-button")).to_be_visible()
+    assert_accessible(admin, "admin sign-in")
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+    expect(admin.locator('#flags [data-urgent="true"]').first).to_be_visible()
+    assert_accessible(admin, "admin flags")
+    for tab in ("audit", "staff", "rooms"):
+        admin.click(f"#tab-{tab}")
+        expect(admin.locator(f"#panel-{tab}")).to_be_visible()
+        if tab == "rooms":
+            expect(admin.locator("#rooms [data-room-id]").first).to_be_visible()
+        assert_accessible(admin, f"admin {tab}")
+    admin.locator(f'#rooms [data-room-id="{room["id"]}"] [data-action="delete"]').click()
+    expect(admin.locator("dialog[open]")).to_be_visible()
+    assert_accessible(admin, "admin confirmation")
+    admin.keyboard.press("Escape")
+
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+    other = new_page("/admin", viewport=viewport)
+    other.fill("#login-name", name)
+    other.fill("#login-password", password)
+    other.click("#login-button")
+    expect(other.locator("#not-admin")).to_be_visible()
+    assert_accessible(other, "admin page as a facilitator")
+
+
+def test_reduced_motion_is_respected(hearth: Hearth, new_page: Any) -> None:
+    page = new_page()
+    page.emulate_media(reduced_motion="reduce")
+    start(page, "Still Water")
+    durations = page.evaluate(
+        "() => [...document.querySelectorAll('*')].map((e) => getComputedStyle(e))"
+        ".filter((s) => s.transitionDuration !== '0s' || s.animationName !== 'none' || s.scrollBehavior === 'smooth')"
+        ".length"
+    )
+    assert durations == 0

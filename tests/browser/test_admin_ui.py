@@ -1,0 +1,69 @@
+"""The admin pages on a phone and a desktop: names rather than ids, urgent flags first and
+marked, lock told from unlock, nothing wider than the screen."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Hearth
+from tests.browser.test_chat_ui import assert_page_does_not_scroll_sideways
+from tests.browser.ui import DESKTOP, PHONE, join, message_action, new_room, send, start
+
+pytestmark = pytest.mark.browser
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+
+
+@VIEWPORTS
+def test_admin_sees_names_urgent_flags_and_lock_words(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
+    room = new_room(hearth)
+    word = secrets.token_hex(3)
+    peer = new_page(viewport=DESKTOP)
+    start(peer, "Abcdefghijklmnopqrstuvwxyz012345")
+    join(peer, room)
+    send(peer, f"spam spam {word}")
+    send(peer, f"I don't know how much longer I can do this {word}")
+    message_action(peer, f"spam spam {word}", "flag")
+    peer.select_option("#flag-reason", "Spam")
+    peer.click("#flag-submit")
+    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    message_action(peer, f"how much longer I can do this {word}", "flag")
+    peer.select_option("#flag-reason", "Someone may be at risk")
+    peer.click("#flag-submit")
+    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    admin_token = hearth.admin_token
+    hearth.api("PATCH", f"/api/rooms/{room['id']}", {"locked": True}, admin_token)
+    hearth.api("PATCH", f"/api/rooms/{room['id']}", {"locked": False}, admin_token)
+
+    admin = new_page("/admin", viewport=viewport)
+    admin.fill("#login-name", "admin")
+    admin.fill("#login-password", hearth.admin_password)
+    admin.click("#login-button")
+    ours = admin.locator("#flags [data-flag-id]").filter(has_text=word)
+    expect(ours).to_have_count(2)
+    urgent = ours.filter(has=admin.locator(".snapshot", has_text="how much longer"))
+    expect(urgent).to_have_attribute("data-urgent", "true")
+    expect(urgent.locator(".urgent-tag")).to_have_text("Urgent: someone may be at risk")
+    spam = ours.filter(has=admin.locator(".snapshot", has_text="spam spam"))
+    expect(spam).to_have_attribute("data-urgent", "false")
+    # Urgent flags come first in the queue.
+    order = admin.locator("#flags [data-flag-id]").evaluate_all("(ns) => ns.map((n) => n.dataset.urgent)")
+    assert order == sorted(order, key=lambda u: u != "true")
+    # The room by its name, not its id; the author by pseudonym.
+    expect(urgent.locator(".card-head")).to_contain_text(f"Room: {room['name']}")
+    expect(urgent.locator(".card-head")).not_to_contain_text(room["id"])
+    expect(urgent.locator(".snapshot .author")).to_have_text("Abcdefghijklmnopqrstuvwxyz012345")
+    assert_page_does_not_scroll_sideways(admin, viewport)
+
+    admin.click("#tab-audit")
+    admin.select_option("#audit-room", room["id"])
+    admin.click("#audit-refresh")
+    rows = admin.locator("#audit tbody tr")
+    expect(rows.filter(has_text="room.update")).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Unlocked the room")
+    expect(rows.nth(1)).to_contain_text("Locked the room")
+    expect(rows.nth(0)).to_contain_text(room["name"])
+    expect(admin.locator("#audit-room option:checked")).to_have_text(room["name"])

@@ -1,0 +1,296 @@
+"""The chat page as people use it on a phone (390×844) and a desktop (1280×800): only the message
+list scrolls, long names and right-to-left text fit, live cues, deep links, keyboard-only use.
+
+Synchronisation is by Playwright's auto-waiting expectations only; no fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Hearth
+from tests.browser.ui import (
+    DESKTOP,
+    PHONE,
+    join,
+    message,
+    message_action,
+    new_room,
+    send,
+    staff_sign_in,
+    start,
+)
+
+pytestmark = pytest.mark.browser
+
+LONG_NAME = "Abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, no space to break at
+RTL_TEXT = "مرحبا، هل يوجد أحد هنا الليلة؟"
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+
+
+def _facilitator(hearth: Hearth, new_page: Any, viewport: dict[str, int] = DESKTOP) -> Any:
+    name = f"fac-{secrets.token_hex(3)}"
+    password = hearth.create_staff(name, "facilitator")
+    page = new_page(viewport=viewport)
+    staff_sign_in(page, name, password, "facilitator")
+    return page
+
+
+def assert_page_does_not_scroll_sideways(page: Any, viewport: dict[str, int]) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], f"page is {width} px wide"
+
+
+def assert_page_does_not_scroll(page: Any, viewport: dict[str, int]) -> None:
+    size = page.evaluate(
+        "() => ({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
+        " x: window.scrollX, y: window.scrollY})"
+    )
+    assert size["w"] <= viewport["width"], f"page is {size['w']} px wide"
+    assert size["h"] <= viewport["height"], f"page is {size['h']} px tall"
+    assert (size["x"], size["y"]) == (0, 0)
+
+
+def assert_on_screen(locator: Any, viewport: dict[str, int]) -> None:
+    box = locator.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= viewport["width"] + 0.5, box
+    assert box["y"] + box["height"] <= viewport["height"] + 0.5, box
+
+
+@VIEWPORTS
+def test_a_busy_room_fits_the_screen(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
+    room = new_room(hearth, topic="Evenings are the hardest part of the day for many of us")
+    staff = _facilitator(hearth, new_page)
+    join(staff, room)
+    peer = new_page(viewport=viewport)
+    start(peer, LONG_NAME)
+    join(peer, room)
+    send(peer, RTL_TEXT)
+    for i in range(1, 30):
+        send(staff, f"Message {i}: thank you all for being here tonight, it means a lot.")
+    expect(peer.locator("#messages [data-message-id]")).to_have_count(30)
+
+    # The latest message and the composer are on screen; the page itself never scrolls.
+    latest = message(peer, "Message 29:")
+    expect(latest).to_be_in_viewport()
+    assert_on_screen(latest, viewport)
+    assert_on_screen(peer.locator("#composer"), viewport)
+    assert_on_screen(peer.get_by_test_id("send"), viewport)
+    assert_page_does_not_scroll(peer, viewport)
+    scrolls = "() => { const m = document.getElementById('messages'); return m.scrollHeight > m.clientHeight; }"
+    assert peer.evaluate(scrolls), "the message list scrolls by itself"
+
+    # Right-to-left text runs right to left; the long name is cut short with the full name kept.
+    rtl = message(peer, RTL_TEXT)
+    assert rtl.locator(".text").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    author = rtl.locator(".author")
+    expect(author).to_have_attribute("title", LONG_NAME)
+    expect(author).to_have_attribute("dir", "auto")
+    rtl.scroll_into_view_if_needed()
+    assert_on_screen(author, viewport)
+    assert_on_screen(peer.get_by_test_id("identity-name"), viewport)
+
+    # Consecutive messages of one author are grouped: one name shown for the run.
+    assert staff.locator("#messages .message.continued").count() >= 28
+
+    # The flag dialog fits and its button can be pressed, even for the long name.
+    message_action(peer, RTL_TEXT, "flag")
+    dialog = peer.locator("#flag-dialog")
+    expect(dialog).to_be_visible()
+    assert_on_screen(dialog, viewport)
+    peer.click("#flag-submit")
+    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    assert_page_does_not_scroll(peer, viewport)
+
+
+@VIEWPORTS
+def test_staff_sign_in_is_a_small_link(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
+    page = new_page(viewport=viewport)
+    expect(page.get_by_test_id("start")).to_be_visible()
+    expect(page.locator("#staff-name")).to_be_hidden()
+    link = page.get_by_test_id("staff-signin")
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box is not None and box["height"] < 60
+    assert_page_does_not_scroll(page, viewport)
+    start(page, "Quiet Fern")
+    expect(page.locator("#staff-name")).to_be_hidden()
+    assert_page_does_not_scroll(page, viewport)
+
+
+def test_empty_room_list_says_who_opens_rooms(hearth: Hearth, new_page: Any, tmp_path: Any) -> None:
+    page = new_page()
+    start(page, "First Visitor")
+    expect(page.locator("#room-list [data-room-id]").first).to_be_visible()  # rooms of other tests exist
+    # With no rooms at all (an empty list from the server), the page says who creates them.
+    page.route("**/api/rooms", lambda route: route.fulfill(json={"rooms": []}))
+    page.click("#rooms-refresh-button")
+    expect(page.locator("#room-list-empty")).to_be_visible()
+    expect(page.locator("#room-list-empty")).to_contain_text("staff")
+
+
+def test_new_messages_pill_and_unread_title(hearth: Hearth, new_page: Any) -> None:
+    room = new_room(hearth)
+    staff = _facilitator(hearth, new_page)
+    join(staff, room)
+    for i in range(1, 41):
+        send(staff, f"Earlier words {i}")
+    reader = new_page(viewport=PHONE)
+    start(reader, "Slow Reader")
+    join(reader, room)
+    expect(reader).to_have_title(f"{room['name']} · Hearth")
+    sizes = reader.evaluate(
+        "() => { const m = document.getElementById('messages');"
+        " return [m.scrollHeight, m.clientHeight, m.querySelectorAll('[data-message-id]').length]; }"
+    )
+    assert sizes[0] > sizes[1] + 300, sizes
+    reader.evaluate("document.getElementById('messages').scrollTop = 0")
+    pill = reader.locator("#new-messages-pill")
+    expect(pill).to_be_hidden()
+
+    send(staff, "Something new while you read back")
+    expect(pill).to_have_text(re.compile(r"^1 new message"))
+    expect(reader).to_have_title(f"(1) {room['name']} · Hearth")
+    send(staff, "And another")
+    expect(pill).to_have_text(re.compile(r"^2 new messages"))
+    expect(reader).to_have_title(f"(2) {room['name']} · Hearth")
+    # New messages from others are announced politely.
+    expect(reader.locator("#announcer")).to_have_text(re.compile(r": And another$"))
+    expect(reader.locator("#announcer")).to_have_attribute("aria-live", "polite")
+
+    pill.click()
+    expect(pill).to_be_hidden()
+    expect(reader).to_have_title(f"{room['name']} · Hearth")
+    expect(message(reader, "And another")).to_be_in_viewport()
+
+
+def test_character_counter_and_notices_that_clear(hearth: Hearth, new_page: Any) -> None:
+    room = new_room(hearth)
+    page = new_page()
+    start(page, "Careful Writer")
+    join(page, room)
+    counter = page.locator("#char-count")
+    state = page.locator("#composer-state")
+    expect(counter).to_be_hidden()
+    page.fill("#composer", "x" * 1850)
+    expect(counter).to_have_text("1850 / 2000")
+    page.fill("#composer", "x" * 2003)
+    expect(state).to_have_text(re.compile(r"That's 3 characters too long"))
+    expect(page.get_by_test_id("send")).to_be_disabled()
+    page.fill("#composer", "x" * 1990)
+    expect(state).to_be_empty()
+    expect(page.get_by_test_id("send")).to_be_enabled()
+    send(page, "a shorter message")
+    expect(counter).to_be_hidden()
+
+    # A refused send says why; the notice goes once a send works again.
+    hearth.api("PATCH", f"/api/rooms/{room['id']}", {"slow_mode_s": 300}, hearth.admin_token)
+    expect(page.locator("#room-slow")).to_be_visible()
+    send(page, "the first one is fine")
+    page.fill("#composer", "too soon")
+    page.press("#composer", "Enter")
+    expect(page.locator("#notice")).to_contain_text("in slow mode")
+    hearth.api("PATCH", f"/api/rooms/{room['id']}", {"slow_mode_s": 0}, hearth.admin_token)
+    expect(page.locator("#room-slow")).to_be_hidden()
+    page.press("#composer", "Enter")
+    expect(page.locator("#composer")).to_have_value("")
+    expect(page.locator("#notice")).not_to_contain_text("in slow mode")
+
+
+def test_deep_link_opens_the_room_after_the_identity_step(hearth: Hearth, new_page: Any) -> None:
+    room = new_room(hearth)
+    page = new_page(f"/?room={room['id']}")
+    start(page, "Linked Visitor")
+    expect(page.locator("#room-name")).to_have_text(room["name"])
+    expect(page.get_by_test_id("composer")).to_be_focused()
+    assert page.url.endswith(f"/?room={room['id']}")
+    page.click("#leave-button")
+    expect(page.locator("#room-view")).to_be_hidden()
+    assert page.url.endswith("/")
+
+
+def test_keyboard_only_flow(hearth: Hearth, new_page: Any) -> None:
+    room = new_room(hearth)
+    page = new_page()
+    page.get_by_test_id("pseudonym-input").focus()
+    page.keyboard.type("Key Board")
+    page.keyboard.press("Enter")
+    # Focus is never lost to the page body after "Start".
+    expect(page.locator("#rooms-title")).to_be_focused()
+    link = page.locator(f'#room-list [data-room-id="{room["id"]}"] button')
+    expect(link).to_be_visible()
+    for _ in range(200):  # past the rooms other tests made
+        if link.evaluate("e => e === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("composer")).to_be_focused()
+    page.keyboard.type("typed with keys only")
+    page.keyboard.press("Enter")
+    mine = message(page, "typed with keys only")
+    expect(mine).to_have_count(1)
+    expect(page.get_by_test_id("composer")).to_be_focused()
+
+    # Shift+Tab reaches the latest message; Enter opens its menu; Escape closes it again.
+    page.keyboard.press("Shift+Tab")
+    expect(mine).to_be_focused()
+    page.keyboard.press("Enter")
+    menu = page.locator('[role="menu"]')
+    expect(menu).to_be_visible()
+    expect(menu.locator('[data-action="reply"]')).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(menu.locator('[data-action="react-hear_you"]')).to_be_focused()
+    page.keyboard.press("End")
+    expect(menu.locator('[data-action="delete"]')).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(mine.locator('[data-action="more"]')).to_be_focused()
+
+    # The members drawer and the account menu open and close from the keyboard too.
+    page.get_by_test_id("composer").focus()
+    page.keyboard.press("Escape")
+    page.locator("#account-button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#new-identity-button")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#account-menu")).to_be_hidden()
+    expect(page.locator("#account-button")).to_be_focused()
+
+
+def test_staff_sign_in_dialog_by_keyboard(hearth: Hearth, new_page: Any) -> None:
+    page = new_page(viewport=PHONE)
+    page.get_by_test_id("staff-signin").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#staff-name")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#staff-dialog")).to_be_hidden()
+    expect(page.get_by_test_id("staff-signin")).to_be_focused()
+
+
+def test_phone_shows_one_pane_at_a_time(hearth: Hearth, new_page: Any) -> None:
+    room = new_room(hearth)
+    page = new_page(viewport=PHONE)
+    start(page, "Pocket Reader")
+    join(page, room)
+    expect(page.locator("#rooms-panel")).to_be_hidden()
+    page.click("#back-button")
+    expect(page.locator("#rooms-panel")).to_be_visible()
+    expect(page.locator("#room-view")).to_be_hidden()
+    page.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    expect(page.locator("#room-view")).to_be_visible()
+    page.click("#members-button")
+    expect(page.locator("#members-panel")).to_be_visible()
+    expect(page.locator("#members-title")).to_be_focused()
+    assert_on_screen(page.locator("#members-panel"), PHONE)
+    page.keyboard.press("Escape")
+    expect(page.locator("#members-panel")).to_be_hidden()
+    expect(page.locator("#members-button")).to_be_focused()
+    assert_page_does_not_scroll(page, PHONE)
