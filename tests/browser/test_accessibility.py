@@ -166,6 +166,10 @@ def test_admin_pages(hearth: Hearth, new_page: Any, viewport: dict[str, int]) ->
     join(peer, room)
     send(peer, "earlier words before it")
     send(peer, "I cannot see a way through this week")
+    reporter = new_page(viewport=DESKTOP)
+    start(reporter, "Watchful Wren")
+    join(reporter, room)
+    peer = reporter  # one's own messages cannot be flagged: another member flags them
     message_action(peer, "I cannot see a way through this week", "flag")
     peer.select_option("#flag-reason", "Someone may be at risk")
     peer.click("#flag-submit")

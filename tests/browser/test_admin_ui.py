@@ -26,6 +26,10 @@ def test_admin_sees_names_urgent_flags_and_lock_words(hearth: Hearth, new_page: 
     join(peer, room)
     send(peer, f"spam spam {word}")
     send(peer, f"I don't know how much longer I can do this {word}")
+    reporter = new_page(viewport=DESKTOP)
+    start(reporter, "Watchful Wren")
+    join(reporter, room)
+    peer = reporter  # one's own messages cannot be flagged: another member flags them
     message_action(peer, f"spam spam {word}", "flag")
     peer.select_option("#flag-reason", "Spam")
     peer.click("#flag-submit")
