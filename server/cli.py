@@ -54,6 +54,11 @@ async def _tune_gc(app: web.Application) -> None:
 
 
 LISTEN_BACKLOG = 4096
+FIRST_ADMIN_HINT = (
+    "No HEARTH_ADMIN_PASSWORD is set. To create the first admin, restart with "
+    "HEARTH_ADMIN_PASSWORD=... (an admin named 'admin'), or run: hearth staff add NAME --role admin. "
+    "Staff sign in from the chat page's 'Staff sign-in' link and create rooms on /admin."
+)
 
 
 def serve(config: Config) -> int:
@@ -72,15 +77,21 @@ def serve(config: Config) -> int:
     where = f"http://{config.host}:{config.port}/"
     store = f"sqlite ({config.db_path})" if config.redis_url is None else "redis"
     log.info("event=config %r", config)  # secrets are masked by their own repr
-    log.info("event=listening url=%s store=%s", where, store)
-    print(f"Hearth is listening on {where} (store: {store})", flush=True)
+
+    def announce(_aiohttp_banner: str) -> None:
+        # aiohttp calls this once every site is bound, so a port already in use never reads "listening".
+        log.info("event=listening url=%s store=%s", where, store)
+        print(f"Hearth is listening on {where} (store: {store})", flush=True)
+        if config.admin_password is None:
+            print(FIRST_ADMIN_HINT, flush=True)
+
     try:
         web.run_app(
             app,
             host=config.host,
             port=config.port,
             **logs.access_log_kwargs(),
-            print=None,
+            print=announce,
             shutdown_timeout=5.0,
             # A reconnect storm (every client of a restarted server at once) overflowed the default
             # accept queue of 128: dropped handshakes wait out TCP's 1, 2, 4, 8, 16 s retries.

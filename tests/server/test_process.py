@@ -138,3 +138,44 @@ async def test_keys_rotate_lets_the_old_key_go(tmp_path: Path) -> None:
         await peer.sio.disconnect()
     finally:
         await second.runner.cleanup()
+
+
+def test_listening_is_said_only_once_bound_and_the_first_admin_is_explained(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run(["--port", str(port)], _env(tmp_path))
+    assert result.returncode == 1, result.stderr
+    assert "Hearth is listening" not in result.stdout and "event=listening" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+async def test_a_fresh_start_without_an_admin_password_says_how_to_make_one(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                status, _ = await http(f"http://127.0.0.1:{port}", "GET", "/healthz")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            await asyncio.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.to_thread(proc.communicate, timeout=TIMEOUT)
+    assert proc.returncode == 0, err
+    assert out.index("Hearth is listening") < out.index("hearth staff add NAME --role admin")
+    assert "HEARTH_ADMIN_PASSWORD" in out
