@@ -281,3 +281,18 @@ async def connect(server: Server) -> AsyncIterator[Connect]:
     for client in clients:
         if client.sio.connected:
             await client.sio.disconnect()
+
+
+async def wait_healthy(url: str, proc: subprocess.Popen[str] | None = None, timeout: float = 30) -> dict[str, Any]:
+    """Poll /healthz of a server process until it answers 200 (its body is returned); fail if it exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc is None or proc.poll() is None, "hearth exited at start-up"
+        try:
+            status, body = await http(url, "GET", "/healthz")
+            if status == 200:
+                return dict(body)
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "hearth did not start"
+        await asyncio.sleep(0.1)

@@ -20,14 +20,13 @@ import signal
 import string
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 import socketio
 
-from tests.conftest import TEST_KEY, Client, free_port, http, open_client
+from tests.conftest import TEST_KEY, Client, free_port, http, open_client, wait_healthy
 from tests.rawws import RawWebSocket
 
 ADMIN_PASSWORD = "log-hygiene-admin-password"
@@ -72,20 +71,6 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
         client.close()
         base["REDIS_URL"] = url
     return base
-
-
-async def _started(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, "hearth exited at start-up"
-        try:
-            status, _ = await http(url, "GET", "/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "hearth did not start"
-        await asyncio.sleep(0.1)
 
 
 async def _raw_http(url: str, request: bytes) -> bytes:
@@ -245,7 +230,7 @@ async def test_logs_hold_no_secrets_text_sids_or_addresses(env: dict[str, str], 
             text=True,
         )
         try:
-            await _started(url, proc)
+            await wait_healthy(url, proc)
             await _scenario(url, mark, seen)
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -8,12 +8,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, http
+from tests.conftest import free_port, http, wait_healthy
 
 TIMEOUT = 30
 
@@ -61,16 +60,7 @@ async def test_serves_then_exits_0_on_sigterm_and_keeps_a_generated_key(tmp_path
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                status, body = await http(url, "GET", "/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            await asyncio.sleep(0.1)
+        body = await wait_healthy(url, proc)
         assert body == {"status": "ok", "store": "sqlite"}
         status, _ = await http(url, "POST", "/api/login", {"name": "admin", "password": "bootstrap-password"})
         assert status == 200
@@ -163,16 +153,7 @@ async def test_a_fresh_start_without_an_admin_password_says_how_to_make_one(tmp_
         text=True,
     )
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                status, _ = await http(f"http://127.0.0.1:{port}", "GET", "/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            await asyncio.sleep(0.1)
+        await wait_healthy(f"http://127.0.0.1:{port}", proc)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = await asyncio.to_thread(proc.communicate, timeout=TIMEOUT)

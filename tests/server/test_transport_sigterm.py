@@ -6,7 +6,6 @@ import asyncio
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,25 +13,12 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.conftest import free_port, http
+from tests.conftest import free_port, http, wait_healthy
 from tests.server.test_process import _env
 
 pytestmark = pytest.mark.slow
 PASSWORD = "bootstrap-password"
 CLIENTS = 6
-
-
-async def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            status, _ = await http(url, "GET", "/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        await asyncio.sleep(0.1)
 
 
 class Sender:
@@ -79,7 +65,7 @@ async def test_sigterm_answers_every_send_and_exits_0(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        await _wait_up(url)
+        await wait_healthy(url)
         _, login = await http(url, "POST", "/api/login", {"name": "admin", "password": PASSWORD})
         status, _ = await http(url, "POST", "/api/rooms", {"name": "Circle", "id": "circle"}, login["token"])
         assert status == 201
