@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from importlib import resources
@@ -48,6 +50,21 @@ def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]
             raise Unavailable("The shared store (Redis) is unavailable; retry later.") from exc
 
     return wrapper
+
+
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel a background loop and wait until it has really ended.
+
+    One cancel is not always enough: on Python 3.11, ``asyncio.wait_for`` (which redis-py
+    uses inside its calls) swallows a cancellation that lands just as its inner call
+    completes (CPython gh-86296), and a retrying loop then carries on for ever, holding its
+    connection. Cancelling again until the task is done makes stopping certain.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.1)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.exception()  # retrieved: a loop that died of an error was logged where it died
 
 
 POOL_SIZE = 50  # connections per process (HEARTH_REDIS_POOL_SIZE); see docs/OPERATIONS.md

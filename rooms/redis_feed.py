@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 
 from rooms.errors import Unavailable
 from rooms.models import SealedMessage
-from rooms.redis_common import DOWN, guarded, key, text, texts
+from rooms.redis_common import DOWN, guarded, key, stop_task, text, texts
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ class RedisFeed:
     async def aclose(self) -> None:
         if self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)
 
     async def _last_ids(self, rooms: list[str]) -> list[str]:
         async with self.r.pipeline(transaction=False) as pipe:

@@ -15,7 +15,7 @@ from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
 from rooms.names import numbered
-from rooms.redis_common import DOWN, guarded, key, script, text, texts
+from rooms.redis_common import DOWN, guarded, key, script, stop_task, text, texts
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +148,7 @@ class RedisPresence:
     async def stop_heartbeat(self) -> None:
         if self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
 
     async def aclose(self) -> None:
         """Stop the heartbeat and drop it, so other processes stop counting our sockets at once."""

@@ -113,6 +113,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         yield
         await rt.delivery.aclose()
         await svc.aclose()  # the bus too
+        await sio.manager.aclose()  # the Socket.IO pub/sub listener and its connections
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()

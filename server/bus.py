@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from rooms.errors import Unavailable
-from rooms.redis_common import DOWN
+from rooms.redis_common import DOWN, stop_task
 from server.pubsub_seal import ChannelSeal, Rejected
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,5 @@ class RedisBus:
         self._subscribed.clear()
         if self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         await self._redis.aclose()  # also when it was never started (a publish opens a connection)

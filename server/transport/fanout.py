@@ -12,6 +12,7 @@ library internals failed the start-up check (``compat``) take the stock path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from rooms.redis_common import stop_task
 from server.pubsub_seal import ChannelSeal, Rejected
 from server.transport.counters import DIRECT_FRAMES, QUEUED_PACKETS
 from server.transport.engine_socket import EngineSocket
@@ -108,6 +110,9 @@ class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
 class DirectManager(DirectEmit):
     """One process."""
 
+    async def aclose(self) -> None:
+        """Nothing to close: one process has no connections of its own."""
+
 
 class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
     """Many processes: the Redis pub/sub manager, delivering locally through the direct path.
@@ -120,13 +125,33 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
         super().__init__(url, **options)
         self.seal = seal
 
+    async def _reconnect(self) -> None:
+        """A fresh client and subscription; the stock manager drops the old ones unclosed."""
+        await self._close_clients()
+        self._redis_connect()
+
+    async def _close_clients(self) -> None:
+        self.connected = False
+        for client in (getattr(self, "pubsub", None), getattr(self, "redis", None)):
+            if client is not None:
+                with contextlib.suppress(Exception):  # already broken: nothing more to release
+                    await client.aclose()
+
+    async def aclose(self) -> None:
+        """Stop listening and close the connections (python-socketio leaves both open)."""
+        thread = getattr(self, "thread", None)
+        if thread is not None:
+            self.thread = None
+            await stop_task(thread)
+        await self._close_clients()
+
     async def _publish(self, data: Any) -> Any:
         payload = self.json.dumps(data)
         sealed = self.seal.seal(payload.encode() if isinstance(payload, str) else payload)
         for attempt in (1, 2):  # as the stock manager: reconnect once, then give the broadcast up
             try:
                 if not getattr(self, "connected", False):
-                    self._redis_connect()
+                    await self._reconnect()
                 return await self.redis.publish(self.channel, sealed)
             except Exception as exc:  # redis-py raises several kinds here; all mean "not published"
                 self.connected = False
@@ -147,7 +172,7 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
         delay = 0.1
         while True:
             try:
-                self._redis_connect()
+                await self._reconnect()
                 await self.pubsub.subscribe(self.channel)
                 delay = 0.1
                 async for message in self.pubsub.listen():
@@ -163,7 +188,7 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
 CHANNEL = "hearth-socketio"
 
 
-def make_manager(redis_url: str | None, secret_keys: tuple[bytes, ...] = ()) -> socketio.AsyncManager:
+def make_manager(redis_url: str | None, secret_keys: tuple[bytes, ...] = ()) -> DirectManager | DirectRedisManager:
     """The client manager for one process, or for many over Redis pub/sub (sealed JSON, connects lazily)."""
     if redis_url is None:
         return DirectManager()

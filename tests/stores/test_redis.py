@@ -16,7 +16,7 @@ from moderation.models import AuditEntry, Ban, Mute, Resolution, StaffAccount
 from moderation.redis_store import RedisModStore
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, MemberRecord, Role, Room, RoomKey, SealedMessage
-from rooms.redis_common import connect, key, lua
+from rooms.redis_common import connect, key, lua, stop_task
 from rooms.redis_presence import UNREADABLE, RedisPresence
 from rooms.redis_store import RedisRoomStore
 from server.stores import open_stores
@@ -438,3 +438,23 @@ async def test_a_burst_beyond_the_pool_waits_for_a_connection(redis_server: str)
     finally:
         await presence.aclose()
         await client.aclose()
+
+
+async def test_stop_task_ends_a_loop_whose_first_cancellation_was_swallowed() -> None:
+    """As Python 3.11's asyncio.wait_for inside redis-py can: the loop carries on after a cancel."""
+    swallowed = 0
+
+    async def retrying_loop() -> None:
+        nonlocal swallowed
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if swallowed:
+                    raise
+                swallowed += 1  # lost, as inside wait_for when the inner call had just completed
+
+    task = asyncio.create_task(retrying_loop())
+    await asyncio.sleep(0.02)
+    await asyncio.wait_for(stop_task(task), 5)
+    assert task.cancelled() and swallowed == 1
