@@ -204,7 +204,7 @@ class RedisModStore:
                 key("flags", "status", status),
                 self.FLAG_PURGE,
             ],
-            args=[flag_id, status, _resolution_json(resolution) or b"", purge_after],
+            args=[flag_id, status, _resolution_json(resolution) or b"", purge_after, FlagStatus.OPEN],
         )
         return bool(done)
 
