@@ -15,25 +15,22 @@ for i = 1, #ids, 500 do
   redis.call('ZREM', KEYS[1], unpack(batch))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local epochs = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
-for i = 1, #epochs, 500 do
-  redis.call('HDEL', KEYS[3], unpack(epochs, i, math.min(i + 499, #epochs)))
+-- What the expiry index `index` holds that is due by now, removed from `target` with `cmd`.
+local function expire(cmd, target, index)
+  local due = redis.call('ZRANGEBYSCORE', index, '-inf', now)
+  for i = 1, #due, 500 do
+    redis.call(cmd, target, unpack(due, i, math.min(i + 499, #due)))
+  end
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+  return #due
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local keys_destroyed = expire('HDEL', KEYS[3], KEYS[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-local sent = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', now)
-for i = 1, #sent, 500 do
-  redis.call('HDEL', KEYS[7], unpack(sent, i, math.min(i + 499, #sent)))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', now)
-local entries = redis.call('ZRANGEBYSCORE', KEYS[10], '-inf', now)
-for i = 1, #entries, 500 do
-  redis.call('XDEL', KEYS[9], unpack(entries, i, math.min(i + 499, #entries)))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now)
+expire('HDEL', KEYS[7], KEYS[8])
+expire('XDEL', KEYS[9], KEYS[10])
 if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HLEN', KEYS[3]) == 0
     and redis.call('ZCARD', KEYS[5]) == 0 and redis.call('ZCARD', KEYS[8]) == 0
     and redis.call('ZCARD', KEYS[10]) == 0 then
   redis.call('SREM', KEYS[6], ARGV[3])
 end
-return {#ids, #epochs}
+return {#ids, keys_destroyed}
