@@ -21,6 +21,7 @@ const BAN_CHOICES = [
 ];
 const waiting = new Map(); // room id -> Map(member id -> Member)
 const related = new Map(); // member id -> sanctioned member id (rule 26 alerts), room on screen only
+let waitingFor = null; // the room this peer waits to enter: told once, not at each new ask
 
 /* ---------------------------------------------------------------- the member menu */
 
@@ -275,6 +276,7 @@ onServer("member:warned", (p) => {
 
 onServer("room:removed", (p) => {
   if (!p || p.reason === "room_deleted") return;
+  waitingFor = null;
   const next = p.banned_until
     ? "You can come back after " + formatDateTime(p.banned_until) + "."
     : p.reason === "denied"
@@ -289,14 +291,22 @@ onServer("room:removed", (p) => {
 
 onServer("room:admitted", (p) => {
   if (!p) return;
+  waitingFor = null;
   notify("You've been let in. Joining now…", "success");
   emit("rejoin", p.room);
 });
 
-on("room:waiting", () => {
+on("room:waiting", (roomId) => {
+  if (waitingFor === roomId) return;
+  waitingFor = roomId;
   personalNotice("waiting", "Waiting for a facilitator", [
-    "This room lets people in one by one. A facilitator has been told you're here and will let you in shortly.",
+    "This room lets people in one by one. A facilitator has been told you're here and will let you in shortly; " +
+      "if none is in the room yet, the first to arrive will see you waiting.",
   ]);
+});
+
+on("room:joined", () => {
+  waitingFor = null;
 });
 
 /* ---------------------------------------------------------------- room entry settings (staff) */

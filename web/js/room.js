@@ -21,6 +21,9 @@ const ROOM_KEY = "hearth.room"; // id of the room to come back to after a reload
 
 let wanted = deepLink() || store.get(ROOM_KEY); // room to be in (joined on every connect)
 let joining = null; // room id of a join in flight
+// A peer waiting for admission asks again now and then, so staff who arrive later see them too (rule 24).
+const ASK_AGAIN_MS = 10000;
+let askAgain = null;
 
 /* /?room=ID opens that room once there is an identity. */
 function deepLink() {
@@ -101,6 +104,10 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
       if (ack.error.code === "waiting") {
         leaveView();
         emit("room:waiting", roomId); // kept as the wanted room: room:admitted joins it
+        clearTimeout(askAgain);
+        askAgain = setTimeout(() => {
+          if (wanted === roomId && !here()) joinRoom(roomId, { rejoin: true });
+        }, ASK_AGAIN_MS);
         return;
       }
       if (ack.error.code === "offline" || ack.error.code === "timeout") {
