@@ -122,6 +122,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
             asyncio.create_task(
                 _every(stop, config.presence_reap_s, "reap", lambda: lifecycle.reap_presence(app[REALTIME]))
             ),
+            asyncio.create_task(
+                _every(stop, config.presence_reap_s, "staff", lambda: lifecycle.recheck_staff(app[REALTIME]))
+            ),
         ]
         yield
         stop.set()

@@ -20,6 +20,7 @@ class Conn:
     identity: Identity
     rooms: dict[str, Member] = field(default_factory=dict)
     address: str | None = None  # the client address, opaque: only ever hashed (docs/PROTOCOL.md rule 26)
+    token: str | None = None  # staff sockets only: checked again now and then (``lifecycle.recheck_staff``)
 
 
 class Connections:
@@ -41,8 +42,8 @@ class Connections:
     def sids(self) -> list[str]:
         return list(self._conns)
 
-    async def add(self, sid: str, identity: Identity, address: str | None = None) -> None:
-        self._conns[sid] = Conn(identity, address=address)
+    async def add(self, sid: str, identity: Identity, address: str | None = None, token: str | None = None) -> None:
+        self._conns[sid] = Conn(identity, address=address, token=token if identity.is_staff else None)
         if identity.role is Role.ADMIN:
             await self.sio.enter_room(sid, wire.ADMINS)
 
@@ -70,6 +71,10 @@ class Connections:
 
     async def wait_for_admission(self, sid: str, room_id: str, member_id: str) -> None:
         await self.sio.enter_room(sid, wire.waiting_channel(room_id, member_id))
+
+    def staff_tokens(self) -> list[tuple[str, str]]:
+        """(sid, token) of this process's staff sockets."""
+        return [(sid, conn.token) for sid, conn in self._conns.items() if conn.token is not None]
 
     def staff_sids(self, staff_id: str) -> list[str]:
         return [sid for sid, conn in self._conns.items() if conn.identity.staff_id == staff_id]

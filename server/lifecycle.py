@@ -8,7 +8,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from rooms.errors import HearthError, RateLimited
+from rooms.errors import HearthError, RateLimited, Unauthorized
 from rooms.models import LeaveReason
 from server import acks, logs, metrics, safety
 from server.ip_limits import client_address
@@ -43,7 +43,7 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
             raise Refused("rate_limited", exc.message) from None
         except HearthError as exc:
             raise Refused(exc.code, exc.message) from None
-        await rt.conns.add(sid, identity, address)
+        await rt.conns.add(sid, identity, address, token=token if isinstance(token, str) else None)
         metrics.SOCKETS.inc()
         log.info("event=connect conn=%s role=%s", logs.conn_tag(sid), identity.role.wire)
 
@@ -66,6 +66,17 @@ def register(sio: socketio.AsyncServer, rt: Realtime) -> None:
 
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
+
+
+async def recheck_staff(rt: Realtime) -> None:
+    """Close staff sockets whose token no longer holds: the account was removed or its password
+    changed somewhere this process was not told about (``hearth staff passwd``, another process)."""
+    for sid, token in rt.conns.staff_tokens():
+        try:
+            await rt.svc.auth.identify(token)
+        except Unauthorized:
+            log.info("event=staff_token_revoked conn=%s", logs.conn_tag(sid))
+            await rt.conns.disconnect(sid)
 
 
 async def reap_presence(rt: Realtime) -> None:

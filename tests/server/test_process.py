@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import stat
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, http, wait_healthy
+from server.config import Config
+from tests.conftest import TEST_KEY, Client, free_port, http, open_client, start_server, wait_healthy
 
 TIMEOUT = 30
 
@@ -160,3 +162,31 @@ async def test_a_fresh_start_without_an_admin_password_says_how_to_make_one(tmp_
     assert proc.returncode == 0, err
     assert out.index("Hearth is listening") < out.index("hearth staff add NAME --role admin")
     assert "HEARTH_ADMIN_PASSWORD" in out
+
+
+async def test_staff_passwd_closes_that_persons_open_sockets(config: Config, tmp_path: Path) -> None:
+    """The CLI changes the password in the store from another process; the server, told nothing,
+    closes that staff member's open socket at its next check, and the old token is refused."""
+    srv = await start_server(config.replace(presence_reap_s=0.2))
+    clients: list[Client] = []
+    try:
+        token = await srv.staff("fran")
+        fran = await open_client(srv.url, token, clients)
+        peer = await open_client(srv.url, (await srv.session())[0], clients)
+        env = _env(
+            tmp_path,
+            HEARTH_DATA_DIR=str(config.data_dir),
+            HEARTH_SECRET_KEY=base64.urlsafe_b64encode(TEST_KEY).decode(),
+            **({"REDIS_URL": config.redis_url} if config.redis_url else {}),
+        )
+        result = await asyncio.to_thread(_run, ["staff", "passwd", "fran"], env, "a-new-long-password\n")
+        assert result.returncode == 0, result.stderr
+        await asyncio.wait_for(fran.sio.wait(), 10)  # returns once the server has closed her socket
+        assert peer.sio.connected  # only hers
+        status, _ = await http(srv.url, "GET", "/api/rooms", token=token)
+        assert status == 401
+    finally:
+        for client in clients:
+            if client.sio.connected:
+                await client.sio.disconnect()
+        await srv.runner.cleanup()
