@@ -124,18 +124,24 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
     def __init__(self, url: str, *, seal: ChannelSeal, **options: Any) -> None:
         super().__init__(url, **options)
         self.seal = seal
+        self.redis: Any = None  # the publishing client (``_client``)
+        self.pubsub: Any = None  # the listener's subscription
 
-    async def _reconnect(self) -> None:
-        """A fresh client and subscription; the stock manager drops the old ones unclosed."""
-        await self._close_clients()
-        self._redis_connect()
+    def _client(self) -> Any:
+        """The publishing client, made once: its pool replaces broken connections by itself.
 
-    async def _close_clients(self) -> None:
-        self.connected = False
-        for client in (getattr(self, "pubsub", None), getattr(self, "redis", None)):
-            if client is not None:
-                with contextlib.suppress(Exception):  # already broken: nothing more to release
-                    await client.aclose()
+        (The stock manager makes a new client, and a new subscription, after every error and
+        drops the old ones unclosed; and a publish error there also tore down the listener's.)
+        """
+        if self.redis is None:
+            self._redis_connect()  # also makes a subscription object, not yet connected: the listener makes its own
+        return self.redis
+
+    async def _close_pubsub(self) -> None:
+        pubsub, self.pubsub = self.pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing more to release
+                await pubsub.aclose()
 
     async def aclose(self) -> None:
         """Stop listening and close the connections (python-socketio leaves both open)."""
@@ -143,18 +149,19 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
         if thread is not None:
             self.thread = None
             await stop_task(thread)
-        await self._close_clients()
+        await self._close_pubsub()
+        redis, self.redis = self.redis, None
+        if redis is not None:
+            with contextlib.suppress(Exception):
+                await redis.aclose()
 
     async def _publish(self, data: Any) -> Any:
         payload = self.json.dumps(data)
         sealed = self.seal.seal(payload.encode() if isinstance(payload, str) else payload)
-        for attempt in (1, 2):  # as the stock manager: reconnect once, then give the broadcast up
+        for attempt in (1, 2):  # as the stock manager: try twice, then give the broadcast up
             try:
-                if not getattr(self, "connected", False):
-                    await self._reconnect()
-                return await self.redis.publish(self.channel, sealed)
+                return await self._client().publish(self.channel, sealed)
             except Exception as exc:  # redis-py raises several kinds here; all mean "not published"
-                self.connected = False
                 log.warning("event=socketio_publish code=unavailable attempt=%d error=%s", attempt, type(exc).__name__)
         return None
 
@@ -172,10 +179,11 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
         delay = 0.1
         while True:
             try:
-                await self._reconnect()
-                await self.pubsub.subscribe(self.channel)
+                await self._close_pubsub()  # the broken one, if any
+                pubsub = self.pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(self.channel)
                 delay = 0.1
-                async for message in self.pubsub.listen():
+                async for message in pubsub.listen():
                     yield message
             except Exception as exc:  # redis-py raises several kinds here; all mean "reconnect"
                 log.warning(

@@ -23,6 +23,7 @@ def _connections(port: int) -> int:
 
 async def test_every_redis_connection_is_closed_when_the_server_stops(redis_server: str, tmp_path: Path) -> None:
     port = int(redis_server.rsplit(":", 1)[1].split("/")[0])
+    redis.Redis(port=port).flushdb()
     before = _connections(port)
     srv = await start_server(make_config(tmp_path, redis_server))
     clients: list[Client] = []

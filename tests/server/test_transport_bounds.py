@@ -169,39 +169,42 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
     reader = await connect((await server.session())[0])
     await reader.join("circle")
     stalled = await RawWebSocket.connect(server.url, WS_PATH, rcvbuf=4096)
-    await stalled.recv_text()
-    token, _ = await server.session()
-    stalled.send_text("40" + json.dumps({"token": token}))
-    assert (await stalled.recv_text() or "").startswith("40{")
-    stalled.send_text('420["room:join",{"room":"circle"}]')
-    while not (await stalled.recv_text() or "").startswith("430"):
-        pass
-    # From here on the stalled client reads nothing, but keeps answering pings (blindly).
-    sio = server.app[DRAIN].server
-    settings = sio.eio.settings
-    stalled_sock = server_side(sio, stalled)
-    before_drops = dropped("slow_consumer")
-    before_rss = rss_kib()
-    blob = "z" * 16_000
-    sent = peak_packets = peak_bytes = 0
-    while not stalled_sock.dropped and sent < 20_000:  # at most 320 MB if nothing bounded it
-        await sio.emit("flood", {"n": sent, "blob": blob}, room=wire.channel("circle"))
-        sent += 1
-        peak_packets = max(peak_packets, stalled_sock.queue.qsize())
-        peak_bytes = max(peak_bytes, stalled_sock.queued_bytes)
-        if sent % 20 == 0:
-            stalled.send_text("3")
-            await asyncio.sleep(0)
-            await reader.wait_for("flood", lambda d, n=sent - 1: d["n"] == n)  # the reading client keeps up
-    assert stalled_sock.dropped
-    assert dropped("slow_consumer") == before_drops + 1
-    assert peak_packets <= settings.max_queue_packets
-    assert peak_bytes <= settings.max_queue_bytes + len(blob) + 100
-    assert stalled_sock.queue.qsize() <= 1 and stalled_sock.queued_bytes == 0  # freed when dropped
-    grown_mib = (rss_kib() - before_rss) / 1024
-    flooded_mib = sent * len(blob) / 2**20
-    print(f"flood: {sent} packets ({flooded_mib:.1f} MiB) before the drop; RSS grew {grown_mib:.1f} MiB")
-    assert grown_mib < 64
-    await stalled.aclose()
+    try:
+        await stalled.recv_text()
+        token, _ = await server.session()
+        stalled.send_text("40" + json.dumps({"token": token}))
+        assert (await stalled.recv_text() or "").startswith("40{")
+        stalled.send_text('420["room:join",{"room":"circle"}]')
+        while not (await stalled.recv_text() or "").startswith("430"):
+            pass
+        # From here on the stalled client reads nothing, but keeps answering pings (blindly).
+        sio = server.app[DRAIN].server
+        settings = sio.eio.settings
+        stalled_sock = server_side(sio, stalled)
+        before_drops = dropped("slow_consumer")
+        before_rss = rss_kib()
+        blob = "z" * 16_000
+        sent = peak_packets = peak_bytes = 0
+        while not stalled_sock.dropped and sent < 20_000:  # at most 320 MB if nothing bounded it
+            await sio.emit("flood", {"n": sent, "blob": blob}, room=wire.channel("circle"))
+            sent += 1
+            peak_packets = max(peak_packets, stalled_sock.queue.qsize())
+            peak_bytes = max(peak_bytes, stalled_sock.queued_bytes)
+            if sent % 20 == 0:
+                stalled.send_text("3")
+                await asyncio.sleep(0)
+                await reader.wait_for("flood", lambda d, n=sent - 1: d["n"] == n)  # the reading client keeps up
+        assert stalled_sock.dropped
+        assert dropped("slow_consumer") == before_drops + 1
+        assert peak_packets <= settings.max_queue_packets
+        assert peak_bytes <= settings.max_queue_bytes + len(blob) + 100
+        left = [stalled_sock.queue.get_nowait() for _ in range(stalled_sock.queue.qsize())]
+        assert all(pkt is None for pkt in left) and stalled_sock.queued_bytes == 0  # freed: wake-up markers only
+        grown_mib = (rss_kib() - before_rss) / 1024
+        flooded_mib = sent * len(blob) / 2**20
+        print(f"flood: {sent} packets ({flooded_mib:.1f} MiB) before the drop; RSS grew {grown_mib:.1f} MiB")
+        assert grown_mib < 64
+    finally:
+        await stalled.aclose()  # also when an assertion failed: no socket left for a later test
     # the room carries on for the reader
     assert (await (await connect((await server.session())[0])).join("circle"))["ok"]
