@@ -18,6 +18,7 @@ from tests.browser.ui import (
     DESKTOP,
     PHONE,
     join,
+    member,
     message,
     message_action,
     new_room,
@@ -169,6 +170,50 @@ def test_new_messages_pill_and_unread_title(hearth: Hearth, new_page: Any) -> No
     expect(pill).to_be_hidden()
     expect(reader).to_have_title(f"{room['name']} · Hearth")
     expect(message(reader, "And another")).to_be_in_viewport()
+
+
+def test_unread_counts_per_room_and_in_the_title(hearth: Hearth, new_page: Any) -> None:
+    first, second = new_room(hearth), new_room(hearth)
+    writer = new_page()
+    start(writer, "Busy Writer")
+    join(writer, first)
+    reader = new_page()
+    start(reader, "Two Rooms")
+    join(reader, first)
+    join(reader, second)  # the room left on screen stays joined
+    badge = reader.locator(f'#room-list [data-room-id="{first["id"]}"] .unread-badge')
+    expect(badge).to_have_count(0)
+    expect(reader).to_have_title(f"{second['name']} · Hearth")
+
+    send(writer, "One for the room you are not looking at")
+    expect(badge).to_have_text("1 new message")  # the number, and the words for screen readers
+    expect(badge.locator(".visually-hidden")).to_have_text(" new message")
+    expect(reader).to_have_title(f"(1) {second['name']} · Hearth")
+    send(writer, "And a second one")
+    expect(badge).to_have_text("2 new messages")
+    expect(reader).to_have_title(f"(2) {second['name']} · Hearth")
+    # The reader's own room has nothing new, and the writer still sees the reader in theirs.
+    expect(reader.locator(f'#room-list [data-room-id="{second["id"]}"] .unread-badge')).to_have_count(0)
+    expect(member(writer, "Two Rooms")).to_be_visible()
+
+    # After a reload the page joins both rooms again and counts what came since from history.
+    reader.reload()
+    expect(reader.locator("#room-name")).to_have_text(second["name"])
+    send(writer, "A third while you were reloading")
+    expect(badge).to_have_text("3 new messages")
+    expect(reader).to_have_title(f"(3) {second['name']} · Hearth")
+
+    # Opening the room clears its count; the room just left starts counting from now.
+    join(reader, first)
+    expect(badge).to_have_count(0)
+    expect(reader).to_have_title(f"{first['name']} · Hearth")
+    expect(message(reader, "A third while you were reloading")).to_be_visible()
+    expect(reader.locator(f'#room-list [data-room-id="{second["id"]}"] .unread-badge')).to_have_count(0)
+
+    # "Leave room" leaves for good: no more counts from it.
+    reader.click("#leave-button")
+    expect(reader.locator("#room-view")).to_be_hidden()
+    expect(member(writer, "Two Rooms")).to_have_count(0)
 
 
 def test_character_counter_and_notices_that_clear(hearth: Hearth, new_page: Any) -> None:

@@ -6,6 +6,8 @@
  *   "room:entered" {room, you}, "room:left" {room}   the room on screen changed
  *   "members:changed" the member list of the room on screen changed
  *   "message:rendered" {msg, node}   a message was put on screen
+ *   "unread" n        messages on screen not yet scrolled into view
+ *   "unread:elsewhere"   the unread counts of rooms joined but not on screen changed
  */
 
 const handlers = new Map();

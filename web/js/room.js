@@ -16,6 +16,7 @@ import { api } from "./net.js";
 import { clearNotice, notify } from "./notice.js";
 import { here, isHere, myMute, rooms, setHere, setMyMute } from "./room-state.js";
 import { store } from "./storage.js";
+import { dropJoined, keepJoined, leaveAllElsewhere, rejoinElsewhere } from "./unread.js";
 
 const ROOM_KEY = "hearth.room"; // id of the room to come back to after a reload
 
@@ -85,9 +86,11 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
   try {
     const current = here();
     if (current && current.room.id !== roomId) {
-      const old = current.room.id;
+      // The room left on screen stays joined, so its unread count keeps growing (js/unread.js);
+      // only rooms over the limit of rooms kept are left.
+      const over = keepJoined(current);
       leaveView();
-      await request("room:leave", { room: old });
+      for (const old of over) request("room:leave", { room: old });
     }
     const payload = { ...extra, room: roomId };
     if (accept !== undefined) payload.accept_guidelines = accept;
@@ -109,6 +112,7 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
       }
       if (joinErrorHandlers.some((fn) => fn(roomId, ack.error))) return;
       forgetRoom();
+      dropJoined(roomId);
       leaveView();
       notify(describeError(ack.error, "join"), "error", { cause: "join" });
       return;
@@ -116,6 +120,7 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
     const again = isHere(roomId); // a rejoin after a reconnect, with the room already on screen
     const keepMute = again ? myMute() : null;
     clearNotice("join");
+    dropJoined(roomId); // on screen now: its unread count clears
     enterView(ack, keepMute, again);
     if (!rejoin) notify("You joined " + here().room.name + ".", "info");
     emit("room:joined", here().room);
@@ -196,6 +201,7 @@ function showMembers(on) {
 export function abandonRoom() {
   const current = here();
   if (current) request("room:leave", { room: current.room.id });
+  leaveAllElsewhere();
   forgetRoom();
 }
 
@@ -300,6 +306,7 @@ export function wireRoom() {
   $("slow-mode-select").addEventListener("change", (e) => patchRoom({ slow_mode_s: Number(e.target.value) }));
   on("connected", () => {
     if (wanted) joinRoom(wanted, { rejoin: true });
+    rejoinElsewhere(wanted);
   });
   on("rejoin", (roomId) => joinRoom(roomId, { rejoin: true }));
   on("join:accept", ({ room, version }) => {

@@ -9,6 +9,7 @@ import { notify } from "./notice.js";
 import { unseenCount } from "./messages.js";
 import { chooseRoom } from "./room.js";
 import { here, isHere, rooms, setRooms } from "./room-state.js";
+import { unreadElsewhere, unreadIn } from "./unread.js";
 
 let timer = null;
 
@@ -64,7 +65,7 @@ export function renderRooms() {
     if (room.slow_mode_s) meta.push("Slow mode");
     if (room.capacity !== null && room.capacity !== undefined && n >= room.capacity) meta.push("Full");
     const isCurrent = isHere(room.id);
-    const unread = isCurrent ? unseenCount() : 0;
+    const unread = isCurrent ? unseenCount() : unreadIn(room.id);
     const button = el(
       "button",
       {
@@ -98,16 +99,21 @@ export function wireRooms() {
   on("members:changed", syncRoomCount);
   on("room:joined", loadRooms); // fresh member counts, this visit included
   on("rooms:stale", loadRooms);
-  on("unread", (n) => {
+  on("unread", () => {
     renderRooms();
-    showTitle(n);
+    showTitle();
   });
-  on("room:entered", () => showTitle(0));
-  on("room:left", () => showTitle(0));
+  on("unread:elsewhere", () => {
+    renderRooms();
+    showTitle();
+  });
+  on("room:entered", showTitle);
+  on("room:left", showTitle);
 }
 
-/* The tab title tells how many messages came while the reader was away. */
-function showTitle(unread) {
+/* The tab title tells how many messages came while the reader was away, in every room I am in. */
+function showTitle() {
+  const unread = unseenCount() + unreadElsewhere();
   const current = here();
   const base = current ? (current.room.name || current.room.id) + " · Hearth" : "Hearth";
   const title = unread > 0 ? "(" + unread + ") " + base : base;
