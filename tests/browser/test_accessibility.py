@@ -80,6 +80,7 @@ def _staff_page(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> Any:
 @VIEWPORTS
 def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
     room = new_room(hearth, topic="Gentle talk after a long day")
+    second = new_room(hearth)
     page = new_page(viewport=viewport)
     expect(page.get_by_test_id("start")).to_be_visible()
     assert_accessible(page, "welcome")
@@ -131,6 +132,18 @@ def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[st
     page.fill("#composer", "")
     show_members(page)
     assert_accessible(page, "member list")
+    page.keyboard.press("Escape")
+
+    # Another room opened: the first stays joined and its unread count shows in the room list.
+    back = page.locator("#back-button")
+    if back.is_visible():  # on a phone the room list and the room take turns
+        back.click()
+    join(page, second)
+    send(other, "Are you still there?")
+    if back.is_visible():
+        back.click()
+    expect(page.locator(f'#room-list [data-room-id="{room["id"]}"] .unread-badge')).to_have_text("1 new message")
+    assert_accessible(page, "room list with an unread count")
 
 
 @VIEWPORTS

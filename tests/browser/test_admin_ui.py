@@ -60,6 +60,9 @@ def test_admin_sees_names_urgent_flags_and_lock_words(hearth: Hearth, new_page: 
     expect(urgent.locator(".card-head")).to_contain_text(f"Room: {room['name']}")
     expect(urgent.locator(".card-head")).not_to_contain_text(room["id"])
     expect(urgent.locator(".snapshot .author")).to_have_text("Abcdefghijklmnopqrstuvwxyz012345")
+    # The reporter by the pseudonym the room saw, though they never wrote a message there.
+    for card in (urgent, spam):
+        expect(card.locator(".flag-reporter")).to_have_text("Reported by Watchful Wren")
     assert_page_does_not_scroll_sideways(admin, viewport)
 
     admin.click("#tab-audit")

@@ -228,6 +228,8 @@ def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth
     expect(live).to_contain_text("Low Heron")
     request_flag = admin.locator("#flags [data-flag-id]").filter(has=admin.get_by_test_id("help-request"))
     expect(request_flag).not_to_have_count(0)
+    # Who asked, by the name the room saw (kept sealed with the flag).
+    expect(request_flag.locator(".flag-reporter", has_text="Asked for help: Low Heron")).not_to_have_count(0)
 
 
 def test_admin_edits_a_rooms_guidelines_and_peers_see_the_new_version(hearth: Hearth, new_page: Any) -> None:
