@@ -195,6 +195,10 @@ def test_unread_counts_per_room_and_in_the_title(hearth: Hearth, new_page: Any) 
     # The reader's own room has nothing new, and the writer still sees the reader in theirs.
     expect(reader.locator(f'#room-list [data-room-id="{second["id"]}"] .unread-badge')).to_have_count(0)
     expect(member(writer, "Two Rooms")).to_be_visible()
+    # On a phone the room list hides behind the "Rooms" button, which carries the count.
+    reader.set_viewport_size(PHONE)
+    expect(reader.locator("#back-button")).to_have_text("Rooms 2 new messages in other rooms")
+    reader.set_viewport_size(DESKTOP)
 
     # After a reload the page joins both rooms again and counts what came since from history.
     reader.reload()

@@ -76,9 +76,7 @@ export function renderRooms() {
         on: { click: () => chooseRoom(room.id) },
       },
       el("span", { class: "room-item-name", dir: "auto", text: room.name }),
-      unread
-        ? el("span", { class: "unread-badge" }, String(unread), el("span", { class: "visually-hidden", text: unread === 1 ? " new message" : " new messages" }))
-        : null,
+      unread ? badge(unread, unread === 1 ? " new message" : " new messages") : null,
       room.topic ? el("span", { class: "room-item-topic", dir: "auto", text: room.topic }) : null,
       el("span", { class: "room-item-meta", text: meta.join(" · ") }),
     );
@@ -111,8 +109,24 @@ export function wireRooms() {
   on("room:left", showTitle);
 }
 
+function badge(n, words) {
+  return el("span", { class: "unread-badge" }, String(n), el("span", { class: "visually-hidden", text: words }));
+}
+
+/* On a phone the room list is behind the "Rooms" button: it carries the count of the other rooms. */
+function showBackCount() {
+  const n = unreadElsewhere();
+  const back = $("back-button");
+  if (Number(back.dataset.unread || 0) === n) return;
+  back.dataset.unread = String(n);
+  clear(back);
+  back.append("Rooms");
+  if (n) back.append(" ", badge(n, n === 1 ? " new message in another room" : " new messages in other rooms"));
+}
+
 /* The tab title tells how many messages came while the reader was away, in every room I am in. */
 function showTitle() {
+  showBackCount();
   const unread = unseenCount() + unreadElsewhere();
   const current = here();
   const base = current ? (current.room.name || current.room.id) + " · Hearth" : "Hearth";
