@@ -143,3 +143,24 @@ def test_entry_settings_on_the_admin_page_and_the_facilitator_panel(hearth: Hear
     staff.select_option("#setting-admission", "open")
     expect(staff.locator("#notice")).not_to_contain_text("Couldn't change the room")
     peer(new_page, "Open Door", room)  # open again: no waiting
+
+
+def test_removal_from_a_kept_room_names_that_room(hearth: Hearth, new_page: Any) -> None:
+    kept, shown = new_room(hearth), new_room(hearth)
+    reader = peer(new_page, "Wandering Wren", kept, shown)  # the room left on screen stays joined
+    staff = facilitator(hearth, new_page, kept)
+    expect(member(staff, "Wandering Wren")).to_have_count(1)
+
+    member_menu(staff, "Wandering Wren").locator('[data-action="remove"]').click()
+    staff.fill('[data-testid="moderation-reason"]', "please take a break for today")
+    staff.click('[data-testid="moderation-confirm"]')
+    expect(member(staff, "Wandering Wren")).to_have_count(0)
+
+    notice = reader.locator('[data-testid="removed-reason"]')
+    expect(notice).to_contain_text(f"You were removed from {kept['name']}")
+    expect(notice).not_to_contain_text("this room")
+    expect(notice).to_contain_text("Reason: please take a break for today")
+    # The room on screen is untouched.
+    expect(reader.locator("#room-name")).to_have_text(shown["name"])
+    expect(reader.locator("#room-view")).to_be_visible()
+    send(reader, "still here in the other room")

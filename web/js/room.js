@@ -235,11 +235,15 @@ function onRoomRemoved(p) {
   const roomId = p.room;
   if (wanted === roomId) forgetRoom();
   const current = here();
-  if (!current || current.room.id !== roomId) {
+  const onScreen = !!current && current.room.id === roomId;
+  const listed = rooms().get(roomId);
+  const name = (onScreen ? current.room.name : listed && listed.name) || roomId;
+  // Told here, while it is still known whether the room was the one on screen.
+  emit("room:removed", { ...p, name, onScreen });
+  if (!onScreen) {
     emit("rooms:stale");
     return;
   }
-  const name = current.room.name || roomId;
   leaveView();
   if (p.reason === "room_deleted") {
     notify("This room was deleted: " + name + ".", "warn");
