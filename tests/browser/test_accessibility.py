@@ -20,7 +20,9 @@ from tests.browser.ui import (
     DESKTOP,
     VIEWPORTS,
     admin_page_sign_in,
+    admin_room_card,
     admin_sign_in,
+    admin_tab,
     facilitator,
     flag_message,
     join,
@@ -177,12 +179,11 @@ def test_admin_pages(hearth: Hearth, new_page: Any, viewport: dict[str, int]) ->
     expect(admin.locator('#flags [data-urgent="true"]').first).to_be_visible()
     assert_accessible(admin, "admin flags")
     for tab in ("audit", "staff", "rooms"):
-        admin.click(f"#tab-{tab}")
-        expect(admin.locator(f"#panel-{tab}")).to_be_visible()
+        admin_tab(admin, tab)
         if tab == "rooms":
             expect(admin.locator("#rooms [data-room-id]").first).to_be_visible()
         assert_accessible(admin, f"admin {tab}")
-    admin.locator(f'#rooms [data-room-id="{room["id"]}"] [data-action="delete"]').click()
+    admin_room_card(admin, room).locator('[data-action="delete"]').click()
     expect(admin.locator("dialog[open]")).to_be_visible()
     assert_accessible(admin, "admin confirmation")
     admin.keyboard.press("Escape")

@@ -14,6 +14,7 @@ from tests.browser.ui import (
     DESKTOP,
     VIEWPORTS,
     admin_sign_in,
+    admin_tab,
     assert_page_does_not_scroll_sideways,
     flag_message,
     new_room,
@@ -60,7 +61,7 @@ def test_admin_sees_names_urgent_flags_and_lock_words(hearth: Hearth, new_page: 
         expect(card.locator(".flag-reporter")).to_have_text("Reported by Watchful Wren")
     assert_page_does_not_scroll_sideways(admin, viewport)
 
-    admin.click("#tab-audit")
+    admin_tab(admin, "audit")
     admin.select_option("#audit-room", room["id"])
     admin.click("#audit-refresh")
     rows = admin.locator("#audit tbody tr")

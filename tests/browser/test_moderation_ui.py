@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import Hearth
 from tests.browser.ui import (
+    admin_room_card,
     admin_sign_in,
     facilitator,
     member,
@@ -127,9 +128,8 @@ def test_no_flag_on_ones_own_messages(hearth: Hearth, new_page: Any) -> None:
 def test_entry_settings_on_the_admin_page_and_the_facilitator_panel(hearth: Hearth, new_page: Any) -> None:
     room = new_room(hearth)
     admin = new_page("/admin")
-    admin_sign_in(admin, hearth)
-    admin.click("#tab-rooms")
-    card = admin.locator(f'#rooms [data-room-id="{room["id"]}"]')
+    admin_sign_in(admin, hearth, "rooms")
+    card = admin_room_card(admin, room)
     card.locator(f"#room-{room['id']}-admission").select_option("approval")
     card.locator(f"#room-{room['id']}-min-age").fill("3600")
     card.locator(f"#room-{room['id']}-unattended").select_option("read_only")

@@ -16,6 +16,7 @@ from tests.browser.conftest import Hearth
 from tests.browser.ui import (
     admin_page_sign_in,
     admin_sign_in,
+    admin_tab,
     assert_page_does_not_scroll_sideways,
     facilitator,
     flag_message,
@@ -237,7 +238,7 @@ def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: An
     expect(done.locator(".resolution")).to_contain_text("delete_message by admin")
     expect(done.locator(".resolution")).to_contain_text("checked in with the room")
 
-    admin.click("#tab-audit")
+    admin_tab(admin, "audit")
     admin.select_option("#audit-room", room["id"])
     admin.click("#audit-refresh")
     expect(admin.locator("#audit tbody tr").filter(has_text="flag.delete_message")).to_have_count(1)
@@ -246,9 +247,8 @@ def test_peer_flags_a_message_and_admin_resolves_it(hearth: Hearth, new_page: An
 
 def test_admin_page_manages_staff_and_rooms(hearth: Hearth, new_page: Any) -> None:
     admin = new_page("/admin")
-    admin_sign_in(admin, hearth)
+    admin_sign_in(admin, hearth, "rooms")
 
-    admin.click("#tab-rooms")
     suffix = secrets.token_hex(3)
     admin.fill("#room-create-name", f"Morning walk {suffix}")
     admin.fill("#room-create-topic", "Small steps")
@@ -259,7 +259,7 @@ def test_admin_page_manages_staff_and_rooms(hearth: Hearth, new_page: Any) -> No
     early = peer(new_page, "Early Lark")
     expect(early.locator("#room-list")).to_contain_text(f"Morning walk {suffix}")
 
-    admin.click("#tab-staff")
+    admin_tab(admin, "staff")
     fac = f"fac-{suffix}"
     admin.fill("#staff-add-name", fac)
     admin.fill("#staff-add-password", "a long enough password 1")
@@ -277,7 +277,7 @@ def test_admin_page_manages_staff_and_rooms(hearth: Hearth, new_page: Any) -> No
     admin.locator('dialog[open] [data-action="confirm"]').click()
     expect(row).to_have_count(0)
 
-    admin.click("#tab-rooms")
+    admin_tab(admin, "rooms")
     card.locator('[data-action="delete"]').click()
     admin.locator('dialog[open] [data-action="confirm"]').click()
     expect(card).to_have_count(0)

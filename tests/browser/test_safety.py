@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import Hearth
 from tests.browser.ui import (
+    admin_room_card,
     admin_sign_in,
     facilitator,
     flag_message,
@@ -226,9 +227,8 @@ def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth
 def test_admin_edits_a_rooms_guidelines_and_peers_see_the_new_version(hearth: Hearth, new_page: Any) -> None:
     room = new_room(hearth)
     admin = new_page("/admin")
-    admin_sign_in(admin, hearth)
-    admin.click("#tab-rooms")
-    card = admin.locator(f'#rooms [data-room-id="{room["id"]}"]')
+    admin_sign_in(admin, hearth, "rooms")
+    card = admin_room_card(admin, room)
     card.get_by_test_id("room-guidelines").fill("Listen first.")
     card.locator('[data-action="save-safety"]').click()
     expect(admin.locator("#notice")).to_contain_text("guidelines version 1")

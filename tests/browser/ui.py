@@ -1,4 +1,4 @@
-"""Steps on the chat page shared by the browser tests (by its ids and data-testid hooks)."""
+"""Steps on the chat page and the admin page shared by the browser tests (by their ids and data-testid hooks)."""
 
 from __future__ import annotations
 
@@ -151,10 +151,24 @@ def admin_page_sign_in(page: Any, name: str, password: str) -> None:
     page.click("#login-button")
 
 
-def admin_sign_in(page: Any, hearth: Hearth) -> None:
-    """Sign in as the bootstrap admin on the admin page; waits until the review console shows."""
+def admin_tab(page: Any, tab: str) -> None:
+    """Open a tab of the admin page (flags, audit, staff, rooms)."""
+    page.click(f"#tab-{tab}")
+    expect(page.locator(f"#panel-{tab}")).to_be_visible()
+
+
+def admin_sign_in(page: Any, hearth: Hearth, tab: str | None = None) -> None:
+    """Sign in as the bootstrap admin on the admin page; waits until the review console shows,
+    then opens `tab` if one is given."""
     admin_page_sign_in(page, "admin", hearth.admin_password)
     expect(page.locator("#console")).to_be_visible()
+    if tab is not None:
+        admin_tab(page, tab)
+
+
+def admin_room_card(page: Any, room: dict[str, Any]) -> Any:
+    """A room's card in the admin page's Rooms tab."""
+    return page.locator(f'#rooms [data-room-id="{room["id"]}"]')
 
 
 def assert_page_does_not_scroll_sideways(page: Any, viewport: dict[str, int]) -> None:
