@@ -1,4 +1,9 @@
-"""message:flag: any member asks staff to look at a message; its snapshot is sealed for review."""
+"""message:flag: any member asks staff to look at a message; its snapshot is sealed for review.
+
+The snapshot also holds the reporter's pseudonym as the room showed it (sealed with the message,
+destroyed with it after retention), so reviewers see who reported or asked for help by name
+while no peer pseudonym is ever stored readable at rest.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ class Flag:
     status: FlagStatus
     resolution: Resolution | None
     author_id: str | None  # None: a help request, about no message
+    # The reporter's pseudonym as the room showed it; None for a crisis signal, once the snapshot is
+    # destroyed, and for flags stored before it was kept.
+    reporter_pseudonym: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +86,15 @@ def _msg_from(d: dict[str, Any]) -> Message:
 def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
     message: Message | None = None
     context: list[Message] = []
+    reporter_pseudonym: str | None = None
     if stored.snapshot is not None and stored.snapshot_key is not None:
         try:
             key = mod.keyring.unwrap(stored.snapshot_key, context=key_context(stored.id))
             data = orjson.loads(open_sealed(key, stored.snapshot, _flag_aad(stored.id)))
-            message = _msg_from(data["message"])
+            message = None if data["message"] is None else _msg_from(data["message"])
             context = [_msg_from(d) for d in data["context"]]
+            name = data.get("reporter")
+            reporter_pseudonym = name if isinstance(name, str) else None
         except (SealError, ValueError, KeyError, TypeError):
             log.warning("flag=%s event=unseal_failed", stored.id)
     return Flag(
@@ -97,18 +108,23 @@ def open_flag(mod: Moderation, stored: StoredFlag) -> Flag:
         stored.status,
         stored.resolution,
         stored.author_id,
+        reporter_pseudonym,
     )
 
 
 async def _store_flag(
-    mod: Moderation, room_id: str, msg: Message | None, reason: str, reporter: str | None
+    mod: Moderation, room_id: str, msg: Message | None, reason: str, reporter: Member | None
 ) -> tuple[StoredFlag, str]:
     flag_id = "f_" + secrets.token_hex(8)
     snapshot = wrapped = None
-    if msg is not None:
-        context = await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
+    if msg is not None or reporter is not None:
+        context = [] if msg is None else await mod.rooms.context_before(msg, CONTEXT_MESSAGES)
         key = mod.keyring.new_data_key()
-        body = {"message": _msg_dict(msg), "context": [_msg_dict(m) for m in context]}
+        body = {
+            "message": None if msg is None else _msg_dict(msg),
+            "context": [_msg_dict(m) for m in context],
+            "reporter": None if reporter is None else reporter.pseudonym,
+        }
         snapshot = seal(key, orjson.dumps(body), _flag_aad(flag_id))
         wrapped = mod.keyring.wrap(key, context=key_context(flag_id))
     stored = StoredFlag(
@@ -116,7 +132,7 @@ async def _store_flag(
         room=room_id,
         message_id=None if msg is None else msg.id,
         author_id=None if msg is None else msg.author.id,
-        reporter=reporter,
+        reporter=None if reporter is None else reporter.id,
         reason=reason,
         created_at=mod.clock.now_ms(),
         status=FlagStatus.OPEN,
@@ -131,15 +147,20 @@ def _flag_bucket(room_id: str, reporter: str) -> tuple[str, str]:
     return ("flag:" + room_id, reporter)
 
 
-async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: str, reason: str) -> FlagResult:
+async def flag(
+    mod: Moderation, actor: Identity, room_id: str, message_id: str, reason: str, *, shown: Member | None = None
+) -> FlagResult:
     """Flag a message; a reporter creates at most ``burst`` new flags per room before waiting.
+
+    ``shown`` is the reporter as the room shows them (a numbered name, rule 27); without it, the
+    actor's own pseudonym is kept with the snapshot.
 
     The allowance is taken before any await, so concurrent flags cannot overspend it,
     and given back when no new flag came of it (refused, or a repeat of an earlier flag).
     """
     why = clean_text(reason, field="reason", max_len=MAX_REASON)
-    reporter = mod.rooms.member_for(actor, room_id).id
-    bucket = _flag_bucket(room_id, reporter)
+    reporter = shown if shown is not None else mod.rooms.member_for(actor, room_id)
+    bucket = _flag_bucket(room_id, reporter.id)
     wait = mod.rooms.limiter.take(bucket)
     if wait:
         raise RateLimited(wait, "You are flagging too quickly; wait a moment.")
@@ -153,7 +174,7 @@ async def flag(mod: Moderation, actor: Identity, room_id: str, message_id: str, 
     return result
 
 
-async def _flag(mod: Moderation, room_id: str, reporter: str, message_id: str, why: str) -> FlagResult:
+async def _flag(mod: Moderation, room_id: str, reporter: Member, message_id: str, why: str) -> FlagResult:
     msg = await mod.rooms.find_message(room_id, message_id)
     stored, kept_id = await _store_flag(mod, room_id, msg, why, reporter)
     if kept_id != stored.id:
@@ -163,7 +184,7 @@ async def _flag(mod: Moderation, room_id: str, reporter: str, message_id: str, w
     return FlagResult(open_flag(mod, stored), created=True)
 
 
-async def server_flag(mod: Moderation, room_id: str, msg: Message | None, reason: str, reporter: str | None) -> Flag:
+async def server_flag(mod: Moderation, room_id: str, msg: Message | None, reason: str, reporter: Member | None) -> Flag:
     """A flag the server opens itself: a crisis signal (no reporter) or a help request (no message)."""
     stored, _ = await _store_flag(mod, room_id, msg, reason, reporter)
     return open_flag(mod, stored)

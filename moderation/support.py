@@ -76,7 +76,7 @@ async def support_request(
     flag = None
     if staff_in_room == 0:
         try:
-            flag = await server_flag(mod, room_id, None, REQUEST_REASON, reporter=member.id)
+            flag = await server_flag(mod, room_id, None, REQUEST_REASON, reporter=member)
         except BaseException:
             mod.rooms.limiter.refund(bucket)
             raise

@@ -98,8 +98,8 @@ async def message_delete(rt: Realtime, sid: str, p: payloads.DeleteOwn) -> Ack:
 
 
 async def message_flag(rt: Realtime, sid: str, p: payloads.FlagMessage) -> Ack:
-    identity, _ = rt.conns.member_in(sid, p.room)
-    result = await flag_cmd.flag(rt.svc.mod, identity, p.room, p.message_id, p.reason)
+    identity, member = rt.conns.member_in(sid, p.room)
+    result = await flag_cmd.flag(rt.svc.mod, identity, p.room, p.message_id, p.reason, shown=member)
     if result.created:
         await rt.notify.flag_new(result.flag)
     return {"flag_id": result.flag.id}

@@ -82,6 +82,7 @@ def flag(f: Flag) -> dict[str, Any]:
         "context": [message(m) for m in f.context],
         "reason": f.reason,
         "reporter": f.reporter,
+        "reporter_pseudonym": f.reporter_pseudonym,
         "author": f.author_id,
         "created_at": f.created_at,
         "status": f.status.value,

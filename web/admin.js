@@ -24,7 +24,7 @@ let socket = null;
 let flagStatus = "open";
 const shownFlags = new Set();
 const roomNames = new Map(); // room id -> name, for showing names instead of ids
-const memberNames = new Map(); // member id -> pseudonym, learnt from flagged messages and their context
+const memberNames = new Map(); // member id -> pseudonym, learnt from flags (messages, context, reporter)
 
 /* Flags that may mean someone is at risk come first and stand out. */
 const URGENT_REASONS = ["crisis signal", "help request", "someone may be at risk"];
@@ -53,6 +53,7 @@ function learnNames(flag) {
   for (const m of [flag.message, ...(Array.isArray(flag.context) ? flag.context : [])]) {
     if (m && m.author && m.author.id) memberNames.set(m.author.id, m.author.pseudonym);
   }
+  if (flag.reporter && typeof flag.reporter_pseudonym === "string") memberNames.set(flag.reporter, flag.reporter_pseudonym);
 }
 
 function isAdmin() {
@@ -238,12 +239,22 @@ function messageItem(msg) {
   );
 }
 
-function reporterText(flag) {
-  if (!flag.reporter) return "Raised by Hearth (a crisis signal)";
-  if (String(flag.reason || "").toLowerCase().startsWith("help request")) {
-    return "Asked for help: " + (memberNames.get(flag.reporter) || "a member of the room");
+/* The reporter's name is kept (sealed) with the flag's snapshot, so it is gone once the snapshot
+ * is destroyed after retention, and flags from before it was kept have none: then say so. */
+function reporterLine(flag) {
+  const line = el("span", { class: "flag-reporter" });
+  if (!flag.reporter) {
+    line.textContent = "Raised by Hearth (a crisis signal)";
+    return line;
   }
-  return "Reported by " + (memberNames.get(flag.reporter) || "a member of the room");
+  const name = typeof flag.reporter_pseudonym === "string" ? flag.reporter_pseudonym : memberNames.get(flag.reporter);
+  line.append(String(flag.reason || "").toLowerCase().startsWith("help request") ? "Asked for help: " : "Reported by ");
+  line.append(
+    name
+      ? el("span", { class: "reporter-name", dir: "auto", text: name })
+      : "a member of the room (their name is no longer kept with this flag)",
+  );
+  return line;
 }
 
 function renderFlag(flag) {
@@ -260,7 +271,7 @@ function renderFlag(flag) {
       urgent && !explained(flag) ? el("span", { class: "urgent-tag", text: "Urgent: someone may be at risk" }) : null,
       el("span", {}, "Room: ", el("strong", { dir: "auto", text: roomLabel(flag.room) })),
       el("span", { text: "Flagged " + (flag.created_at ? formatDateTime(flag.created_at) : "") }),
-      el("span", { text: reporterText(flag) }),
+      reporterLine(flag),
       el("span", { class: "flag-status", text: "Status: " + (flag.status || "open") }),
     ),
     el("p", { class: "flag-reason", text: flag.reason || "" }),

@@ -23,6 +23,7 @@ import "./js/safety.js"; // quick exit, guidelines, help, alerts, contact warnin
 import { signIn } from "./js/session.js";
 import "./js/moderation-menu.js";
 import { expireTyping } from "./js/typing.js";
+import { expireElsewhere } from "./js/unread.js";
 
 let recovering = null; // the running recovery from a refused token
 
@@ -186,6 +187,7 @@ function tick() {
   expireMyMute(now);
   expireMutes(now);
   expireTyping();
+  expireElsewhere(now);
 }
 
 function init() {

@@ -18,15 +18,22 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Hearth
 from tests.browser.ui import (
     DESKTOP,
-    PHONE,
+    VIEWPORTS,
+    admin_page_sign_in,
+    admin_room_card,
+    admin_sign_in,
+    admin_tab,
+    facilitator,
+    flag_message,
     join,
-    member,
+    member_menu,
     message,
     message_action,
     new_room,
+    open_message_menu,
+    peer,
     send,
     show_members,
-    staff_sign_in,
     start,
 )
 
@@ -34,7 +41,6 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # axe-core 4.14.1
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -69,17 +75,10 @@ def assert_accessible(page: Any, state: str) -> None:
     assert not problems, "axe-core found:\n" + "\n".join(problems)
 
 
-def _staff_page(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> Any:
-    name = f"fac-{secrets.token_hex(3)}"
-    password = hearth.create_staff(name, "facilitator")
-    page = new_page(viewport=viewport)
-    staff_sign_in(page, name, password, "facilitator")
-    return page
-
-
 @VIEWPORTS
 def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
     room = new_room(hearth, topic="Gentle talk after a long day")
+    second = new_room(hearth)
     page = new_page(viewport=viewport)
     expect(page.get_by_test_id("start")).to_be_visible()
     assert_accessible(page, "welcome")
@@ -95,9 +94,7 @@ def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[st
     assert_accessible(page, "account menu")
     page.keyboard.press("Escape")
 
-    other = new_page(viewport=DESKTOP)
-    start(other, "Kind Neighbour")
-    join(other, room)
+    other = peer(new_page, "Kind Neighbour", room, viewport=DESKTOP)
     join(page, room)
     send(other, "Evenings are the hardest for me.")
     send(page, "مرحبا، أنا هنا أيضا")
@@ -110,9 +107,7 @@ def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[st
     expect(page.locator("#typing")).not_to_be_empty()
     assert_accessible(page, "in a room as a peer")
 
-    target = message(page, "Evenings are the hardest")
-    target.hover()
-    target.locator('[data-action="more"]').click()
+    open_message_menu(page, "Evenings are the hardest")
     expect(page.locator('[role="menu"]')).to_be_visible()
     assert_accessible(page, "message menu")
     page.keyboard.press("Escape")
@@ -131,68 +126,64 @@ def test_peer_pages_and_dialogs(hearth: Hearth, new_page: Any, viewport: dict[st
     page.fill("#composer", "")
     show_members(page)
     assert_accessible(page, "member list")
+    page.keyboard.press("Escape")
+
+    # Another room opened: the first stays joined and its unread count shows in the room list.
+    back = page.locator("#back-button")
+    if back.is_visible():  # on a phone the room list and the room take turns
+        back.click()
+    join(page, second)
+    send(other, "Are you still there?")
+    expect(page.locator(f'#room-list [data-room-id="{room["id"]}"] .unread-badge')).to_have_text("1 new message")
+    assert_accessible(page, "in a room, with an unread count elsewhere")
+    if back.is_visible():
+        back.click()
+        assert_accessible(page, "room list with an unread count")
 
 
 @VIEWPORTS
 def test_facilitator_with_a_member_menu_open(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
     room = new_room(hearth)
-    peer = new_page(viewport=DESKTOP)
-    start(peer, "Steady Robin")
-    join(peer, room)
-    send(peer, "hello from a peer")
-    staff = _staff_page(hearth, new_page, viewport)
-    join(staff, room)
+    robin = peer(new_page, "Steady Robin", room, viewport=DESKTOP)
+    send(robin, "hello from a peer")
+    staff = facilitator(hearth, new_page, room, viewport=viewport)
     expect(staff.locator("#room-controls")).to_be_visible()
     assert_accessible(staff, "in a room as a facilitator")
-    show_members(staff)
-    row = member(staff, "Steady Robin")
-    row.locator('[data-testid="member-menu"] summary').click()
-    expect(row.locator('[role="menu"]')).to_be_visible()
+    menu = member_menu(staff, "Steady Robin")
+    expect(menu.locator('[role="menu"]')).to_be_visible()
     assert_accessible(staff, "member menu")
-    row.locator('[data-testid="member-menu"] summary').click()
-    expect(row.locator('[role="menu"]')).to_be_hidden()
+    menu.locator("summary").click()
+    expect(menu.locator('[role="menu"]')).to_be_hidden()
     staff.keyboard.press("Escape")  # and the member drawer, on a phone
     staff.click("#lock-button")
     expect(staff.locator("#room-locked")).to_be_visible()
-    expect(peer.get_by_test_id("composer")).to_be_disabled()
-    assert_accessible(peer, "a locked room as a peer")
+    expect(robin.get_by_test_id("composer")).to_be_disabled()
+    assert_accessible(robin, "a locked room as a peer")
 
 
 @VIEWPORTS
 def test_admin_pages(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
     room = new_room(hearth)
-    peer = new_page(viewport=DESKTOP)
-    start(peer, "Worried Wren")
-    join(peer, room)
-    send(peer, "earlier words before it")
-    send(peer, "I cannot see a way through this week")
-    reporter = new_page(viewport=DESKTOP)
-    start(reporter, "Watchful Wren")
-    join(reporter, room)
-    peer = reporter  # one's own messages cannot be flagged: another member flags them
-    message_action(peer, "I cannot see a way through this week", "flag")
-    peer.select_option("#flag-reason", "Someone may be at risk")
-    peer.click("#flag-submit")
-    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
-    message_action(peer, "earlier words before it", "flag")
-    peer.click("#flag-submit")
-    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    worried = peer(new_page, "Worried Wren", room, viewport=DESKTOP)
+    send(worried, "earlier words before it")
+    send(worried, "I cannot see a way through this week")
+    # One's own messages cannot be flagged: another member flags them.
+    reporter = peer(new_page, "Watchful Wren", room, viewport=DESKTOP)
+    flag_message(reporter, "I cannot see a way through this week", "Someone may be at risk")
+    flag_message(reporter, "earlier words before it")
 
     admin = new_page("/admin", viewport=viewport)
     expect(admin.locator("#login-button")).to_be_visible()
     assert_accessible(admin, "admin sign-in")
-    admin.fill("#login-name", "admin")
-    admin.fill("#login-password", hearth.admin_password)
-    admin.click("#login-button")
+    admin_sign_in(admin, hearth)
     expect(admin.locator('#flags [data-urgent="true"]').first).to_be_visible()
     assert_accessible(admin, "admin flags")
     for tab in ("audit", "staff", "rooms"):
-        admin.click(f"#tab-{tab}")
-        expect(admin.locator(f"#panel-{tab}")).to_be_visible()
+        admin_tab(admin, tab)
         if tab == "rooms":
             expect(admin.locator("#rooms [data-room-id]").first).to_be_visible()
         assert_accessible(admin, f"admin {tab}")
-    admin.locator(f'#rooms [data-room-id="{room["id"]}"] [data-action="delete"]').click()
+    admin_room_card(admin, room).locator('[data-action="delete"]').click()
     expect(admin.locator("dialog[open]")).to_be_visible()
     assert_accessible(admin, "admin confirmation")
     admin.keyboard.press("Escape")
@@ -200,9 +191,7 @@ def test_admin_pages(hearth: Hearth, new_page: Any, viewport: dict[str, int]) ->
     name = f"fac-{secrets.token_hex(3)}"
     password = hearth.create_staff(name, "facilitator")
     other = new_page("/admin", viewport=viewport)
-    other.fill("#login-name", name)
-    other.fill("#login-password", password)
-    other.click("#login-button")
+    admin_page_sign_in(other, name, password)
     expect(other.locator("#not-admin")).to_be_visible()
     assert_accessible(other, "admin page as a facilitator")
 

@@ -7,7 +7,6 @@ Synchronisation is by Playwright's auto-waiting expectations only; no fixed slee
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 import pytest
@@ -17,12 +16,19 @@ from tests.browser.conftest import Hearth
 from tests.browser.ui import (
     DESKTOP,
     PHONE,
+    VIEWPORTS,
+    assert_on_screen,
+    assert_page_does_not_scroll,
+    facilitator,
     join,
+    keyboard_opens_and_escape_closes,
+    member,
     message,
     message_action,
     new_room,
+    peer,
+    pick_room,
     send,
-    staff_sign_in,
     start,
 )
 
@@ -30,84 +36,49 @@ pytestmark = pytest.mark.browser
 
 LONG_NAME = "Abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, no space to break at
 RTL_TEXT = "مرحبا، هل يوجد أحد هنا الليلة؟"
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-
-
-def _facilitator(hearth: Hearth, new_page: Any, viewport: dict[str, int] = DESKTOP) -> Any:
-    name = f"fac-{secrets.token_hex(3)}"
-    password = hearth.create_staff(name, "facilitator")
-    page = new_page(viewport=viewport)
-    staff_sign_in(page, name, password, "facilitator")
-    return page
-
-
-def assert_page_does_not_scroll_sideways(page: Any, viewport: dict[str, int]) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= viewport["width"], f"page is {width} px wide"
-
-
-def assert_page_does_not_scroll(page: Any, viewport: dict[str, int]) -> None:
-    size = page.evaluate(
-        "() => ({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
-        " x: window.scrollX, y: window.scrollY})"
-    )
-    assert size["w"] <= viewport["width"], f"page is {size['w']} px wide"
-    assert size["h"] <= viewport["height"], f"page is {size['h']} px tall"
-    assert (size["x"], size["y"]) == (0, 0)
-
-
-def assert_on_screen(locator: Any, viewport: dict[str, int]) -> None:
-    box = locator.bounding_box()
-    assert box is not None
-    assert box["x"] >= 0 and box["y"] >= 0, box
-    assert box["x"] + box["width"] <= viewport["width"] + 0.5, box
-    assert box["y"] + box["height"] <= viewport["height"] + 0.5, box
 
 
 @VIEWPORTS
 def test_a_busy_room_fits_the_screen(hearth: Hearth, new_page: Any, viewport: dict[str, int]) -> None:
     room = new_room(hearth, topic="Evenings are the hardest part of the day for many of us")
-    staff = _facilitator(hearth, new_page)
-    join(staff, room)
-    peer = new_page(viewport=viewport)
-    start(peer, LONG_NAME)
-    join(peer, room)
-    send(peer, RTL_TEXT)
+    staff = facilitator(hearth, new_page, room, viewport=DESKTOP)
+    long_named = peer(new_page, LONG_NAME, room, viewport=viewport)
+    send(long_named, RTL_TEXT)
     for i in range(1, 30):
         send(staff, f"Message {i}: thank you all for being here tonight, it means a lot.")
-    expect(peer.locator("#messages [data-message-id]")).to_have_count(30)
+    expect(long_named.locator("#messages [data-message-id]")).to_have_count(30)
 
     # The latest message and the composer are on screen; the page itself never scrolls.
-    latest = message(peer, "Message 29:")
+    latest = message(long_named, "Message 29:")
     expect(latest).to_be_in_viewport()
     assert_on_screen(latest, viewport)
-    assert_on_screen(peer.locator("#composer"), viewport)
-    assert_on_screen(peer.get_by_test_id("send"), viewport)
-    assert_page_does_not_scroll(peer, viewport)
+    assert_on_screen(long_named.locator("#composer"), viewport)
+    assert_on_screen(long_named.get_by_test_id("send"), viewport)
+    assert_page_does_not_scroll(long_named, viewport)
     scrolls = "() => { const m = document.getElementById('messages'); return m.scrollHeight > m.clientHeight; }"
-    assert peer.evaluate(scrolls), "the message list scrolls by itself"
+    assert long_named.evaluate(scrolls), "the message list scrolls by itself"
 
     # Right-to-left text runs right to left; the long name is cut short with the full name kept.
-    rtl = message(peer, RTL_TEXT)
+    rtl = message(long_named, RTL_TEXT)
     assert rtl.locator(".text").evaluate("e => getComputedStyle(e).direction") == "rtl"
     author = rtl.locator(".author")
     expect(author).to_have_attribute("title", LONG_NAME)
     expect(author).to_have_attribute("dir", "auto")
     rtl.scroll_into_view_if_needed()
     assert_on_screen(author, viewport)
-    assert_on_screen(peer.get_by_test_id("identity-name"), viewport)
+    assert_on_screen(long_named.get_by_test_id("identity-name"), viewport)
 
     # Consecutive messages of one author are grouped: one name shown for the run.
     assert staff.locator("#messages .message.continued").count() >= 28
 
     # The flag dialog fits and its button can be pressed, even for the long name.
-    message_action(peer, "Message 29:", "flag")
-    dialog = peer.locator("#flag-dialog")
+    message_action(long_named, "Message 29:", "flag")
+    dialog = long_named.locator("#flag-dialog")
     expect(dialog).to_be_visible()
     assert_on_screen(dialog, viewport)
-    peer.click("#flag-submit")
-    expect(peer.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
-    assert_page_does_not_scroll(peer, viewport)
+    long_named.click("#flag-submit")
+    expect(long_named.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+    assert_page_does_not_scroll(long_named, viewport)
 
 
 @VIEWPORTS
@@ -138,13 +109,10 @@ def test_empty_room_list_says_who_opens_rooms(hearth: Hearth, new_page: Any, tmp
 
 def test_new_messages_pill_and_unread_title(hearth: Hearth, new_page: Any) -> None:
     room = new_room(hearth)
-    staff = _facilitator(hearth, new_page)
-    join(staff, room)
+    staff = facilitator(hearth, new_page, room, viewport=DESKTOP)
     for i in range(1, 41):
         send(staff, f"Earlier words {i}")
-    reader = new_page(viewport=PHONE)
-    start(reader, "Slow Reader")
-    join(reader, room)
+    reader = peer(new_page, "Slow Reader", room, viewport=PHONE)
     expect(reader).to_have_title(f"{room['name']} · Hearth")
     sizes = reader.evaluate(
         "() => { const m = document.getElementById('messages');"
@@ -171,11 +139,52 @@ def test_new_messages_pill_and_unread_title(hearth: Hearth, new_page: Any) -> No
     expect(message(reader, "And another")).to_be_in_viewport()
 
 
+def test_unread_counts_per_room_and_in_the_title(hearth: Hearth, new_page: Any) -> None:
+    first, second = new_room(hearth), new_room(hearth)
+    writer = peer(new_page, "Busy Writer", first)
+    reader = peer(new_page, "Two Rooms", first, second)  # the room left on screen stays joined
+    badge = reader.locator(f'#room-list [data-room-id="{first["id"]}"] .unread-badge')
+    expect(badge).to_have_count(0)
+    expect(reader).to_have_title(f"{second['name']} · Hearth")
+
+    send(writer, "One for the room you are not looking at")
+    expect(badge).to_have_text("1 new message")  # the number, and the words for screen readers
+    expect(badge.locator(".visually-hidden")).to_have_text(" new message")
+    expect(reader).to_have_title(f"(1) {second['name']} · Hearth")
+    send(writer, "And a second one")
+    expect(badge).to_have_text("2 new messages")
+    expect(reader).to_have_title(f"(2) {second['name']} · Hearth")
+    # The reader's own room has nothing new, and the writer still sees the reader in theirs.
+    expect(reader.locator(f'#room-list [data-room-id="{second["id"]}"] .unread-badge')).to_have_count(0)
+    expect(member(writer, "Two Rooms")).to_be_visible()
+    # On a phone the room list hides behind the "Rooms" button, which carries the count.
+    reader.set_viewport_size(PHONE)
+    expect(reader.locator("#back-button")).to_have_text("Rooms 2 new messages in other rooms")
+    reader.set_viewport_size(DESKTOP)
+
+    # After a reload the page joins both rooms again and counts what came since from history.
+    reader.reload()
+    expect(reader.locator("#room-name")).to_have_text(second["name"])
+    send(writer, "A third while you were reloading")
+    expect(badge).to_have_text("3 new messages")
+    expect(reader).to_have_title(f"(3) {second['name']} · Hearth")
+
+    # Opening the room clears its count; the room just left starts counting from now.
+    join(reader, first)
+    expect(badge).to_have_count(0)
+    expect(reader).to_have_title(f"{first['name']} · Hearth")
+    expect(message(reader, "A third while you were reloading")).to_be_visible()
+    expect(reader.locator(f'#room-list [data-room-id="{second["id"]}"] .unread-badge')).to_have_count(0)
+
+    # "Leave room" leaves for good: no more counts from it.
+    reader.click("#leave-button")
+    expect(reader.locator("#room-view")).to_be_hidden()
+    expect(member(writer, "Two Rooms")).to_have_count(0)
+
+
 def test_character_counter_and_notices_that_clear(hearth: Hearth, new_page: Any) -> None:
     room = new_room(hearth)
-    page = new_page()
-    start(page, "Careful Writer")
-    join(page, room)
+    page = peer(new_page, "Careful Writer", room)
     counter = page.locator("#char-count")
     state = page.locator("#composer-state")
     expect(counter).to_be_hidden()
@@ -257,34 +266,26 @@ def test_keyboard_only_flow(hearth: Hearth, new_page: Any) -> None:
     # The members drawer and the account menu open and close from the keyboard too.
     page.get_by_test_id("composer").focus()
     page.keyboard.press("Escape")
-    page.locator("#account-button").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#new-identity-button")).to_be_focused()
-    page.keyboard.press("Escape")
-    expect(page.locator("#account-menu")).to_be_hidden()
-    expect(page.locator("#account-button")).to_be_focused()
+    keyboard_opens_and_escape_closes(
+        page, page.locator("#account-button"), page.locator("#new-identity-button"), page.locator("#account-menu")
+    )
 
 
 def test_staff_sign_in_dialog_by_keyboard(hearth: Hearth, new_page: Any) -> None:
     page = new_page(viewport=PHONE)
-    page.get_by_test_id("staff-signin").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#staff-name")).to_be_focused()
-    page.keyboard.press("Escape")
-    expect(page.locator("#staff-dialog")).to_be_hidden()
-    expect(page.get_by_test_id("staff-signin")).to_be_focused()
+    keyboard_opens_and_escape_closes(
+        page, page.get_by_test_id("staff-signin"), page.locator("#staff-name"), page.locator("#staff-dialog")
+    )
 
 
 def test_phone_shows_one_pane_at_a_time(hearth: Hearth, new_page: Any) -> None:
     room = new_room(hearth)
-    page = new_page(viewport=PHONE)
-    start(page, "Pocket Reader")
-    join(page, room)
+    page = peer(new_page, "Pocket Reader", room, viewport=PHONE)
     expect(page.locator("#rooms-panel")).to_be_hidden()
     page.click("#back-button")
     expect(page.locator("#rooms-panel")).to_be_visible()
     expect(page.locator("#room-view")).to_be_hidden()
-    page.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    pick_room(page, room)
     expect(page.locator("#room-view")).to_be_visible()
     page.click("#members-button")
     expect(page.locator("#members-panel")).to_be_visible()

@@ -12,7 +12,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Hearth
-from tests.browser.test_pages import _join, _message, _message_action, _room, _send, _staff_sign_in, _start
+from tests.browser.ui import (
+    admin_room_card,
+    admin_sign_in,
+    facilitator,
+    flag_message,
+    message,
+    new_room,
+    peer,
+    pick_room,
+    send,
+    start,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +38,9 @@ def _private(page: Any) -> Any:
 
 
 def test_guidelines_dialog_before_a_first_join_accepted_once(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth, guidelines="Be kind.\nNo real names, please.")
-    page = new_page()
-    _start(page, "Gentle Wren")
-    page.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    room = new_room(hearth, guidelines="Be kind.\nNo real names, please.")
+    page = peer(new_page, "Gentle Wren")
+    pick_room(page, room)
     dialog = page.get_by_test_id("guidelines-dialog")
     expect(dialog).to_be_visible()
     expect(page.get_by_test_id("guidelines-text")).to_have_text("Be kind.\nNo real names, please.")
@@ -52,25 +62,18 @@ def test_guidelines_dialog_before_a_first_join_accepted_once(hearth: Hearth, new
 
 
 def test_a_help_request_is_answered_privately(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth)
+    room = new_room(hearth)
     name = f"fac-{secrets.token_hex(3)}"
-    password = hearth.create_staff(name, "facilitator")
-    staff = new_page()
-    _staff_sign_in(staff, name, password, "facilitator")
-    _join(staff, room)
-    peer = new_page()
-    _start(peer, "Tired Finch")
-    _join(peer, room)
-    bystander = new_page()
-    _start(bystander, "Calm Lake")
-    _join(bystander, room)
+    staff = facilitator(hearth, new_page, room, name=name)
+    asker = peer(new_page, "Tired Finch", room)
+    bystander = peer(new_page, "Calm Lake", room)
 
-    peer.get_by_test_id("need-help").click()
-    expect(peer.get_by_test_id("help-dialog")).to_be_visible()
-    expect(peer.get_by_test_id("support-resources")).to_contain_text("Samaritans")  # at once, before asking
-    peer.get_by_test_id("help-text").fill("rough night, could someone talk?")
-    peer.get_by_test_id("help-send").click()
-    expect(peer.get_by_test_id("help-status")).to_contain_text("A facilitator in this room has been told")
+    asker.get_by_test_id("need-help").click()
+    expect(asker.get_by_test_id("help-dialog")).to_be_visible()
+    expect(asker.get_by_test_id("support-resources")).to_contain_text("Samaritans")  # at once, before asking
+    asker.get_by_test_id("help-text").fill("rough night, could someone talk?")
+    asker.get_by_test_id("help-send").click()
+    expect(asker.get_by_test_id("help-status")).to_contain_text("A facilitator in this room has been told")
 
     alert = staff.locator('[data-testid="alert"][data-kind="request"]')
     expect(alert).to_have_count(1)
@@ -80,24 +83,24 @@ def test_a_help_request_is_answered_privately(hearth: Hearth, new_page: Any) -> 
     alert.get_by_test_id("alert-reply-send").click()
     expect(alert).to_contain_text("Sent privately to Tired Finch")
 
-    reply = peer.get_by_test_id("support-reply")
+    reply = asker.get_by_test_id("support-reply")
     expect(reply).to_contain_text("I'm here. Want to talk?")
     expect(reply).to_contain_text(name)
 
     # A crisis message: the sender gets resources at once, staff an urgent alert in context.
-    peer.locator("#help-close").click()
-    _send(peer, "honestly I want to end my life")
-    expect(peer.get_by_test_id("help-dialog")).to_be_visible()
-    expect(peer.locator("#help-lead")).to_contain_text("You don't have to go through this alone")
+    asker.locator("#help-close").click()
+    send(asker, "honestly I want to end my life")
+    expect(asker.get_by_test_id("help-dialog")).to_be_visible()
+    expect(asker.locator("#help-lead")).to_contain_text("You don't have to go through this alone")
     crisis = staff.locator('[data-testid="alert"][data-kind="crisis"]')
     expect(crisis).to_have_count(1)
     expect(crisis.locator(".alert-message")).to_contain_text("honestly I want to end my life")
-    peer.locator("#help-close").click()
+    asker.locator("#help-close").click()
 
     # The bystander sees the messages and nothing else.
-    _send(peer, "thank you")
-    expect(_message(bystander, "thank you")).to_have_count(1)
-    expect(_message(bystander, "honestly I want to end my life")).to_have_count(1)
+    send(asker, "thank you")
+    expect(message(bystander, "thank you")).to_have_count(1)
+    expect(message(bystander, "honestly I want to end my life")).to_have_count(1)
     expect(_private(bystander)).to_have_count(0)
     expect(bystander.get_by_test_id("alerts")).to_have_count(0)
 
@@ -107,7 +110,7 @@ def test_quick_exit_leaves_no_way_back(hearth: Hearth, new_page: Any) -> None:
         page.route(EXIT_URL, lambda route: route.fulfill(status=200, content_type="text/html", body="<p>Weather</p>"))
 
     page = new_page(before_goto=neutral_page)
-    _start(page, "Hidden Moth")
+    start(page, "Hidden Moth")
     page.get_by_test_id("quick-exit").click()
     expect(page).to_have_url(EXIT_URL)
     page.go_back()
@@ -123,10 +126,10 @@ def test_quick_exit_leaves_no_way_back(hearth: Hearth, new_page: Any) -> None:
     assert not second.url.startswith(hearth.base_url), second.url
 
     # A modal dialog makes the page inert: it carries its own quick exit.
-    room = _room(hearth, guidelines="Take care of each other.")
+    room = new_room(hearth, guidelines="Take care of each other.")
     third = new_page(before_goto=neutral_page)
-    _start(third, "Still Heron")
-    third.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
+    start(third, "Still Heron")
+    pick_room(third, room)
     dialog = third.get_by_test_id("guidelines-dialog")
     expect(dialog).to_be_visible()
     dialog.locator(".quick-exit").click()
@@ -134,10 +137,8 @@ def test_quick_exit_leaves_no_way_back(hearth: Hearth, new_page: Any) -> None:
 
 
 def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth)
-    page = new_page()
-    _start(page, "Quiet Owl")
-    _join(page, room)
+    room = new_room(hearth)
+    page = peer(new_page, "Quiet Owl", room)
     warning = page.get_by_test_id("contact-warning")
 
     page.fill("#composer", "write to me at sam.owl@example.com")
@@ -147,17 +148,17 @@ def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -
     page.get_by_test_id("contact-edit").click()
     expect(warning).to_be_hidden()
     expect(page.locator("#composer")).to_have_value("write to me at sam.owl@example.com")
-    expect(_message(page, "sam.owl@example.com")).to_have_count(0)
+    expect(message(page, "sam.owl@example.com")).to_have_count(0)
 
     page.fill("#composer", "call me on +44 7700 900123 or find @quietowl")
     page.press("#composer", "Enter")
     expect(warning).to_contain_text("a phone number")
     expect(warning).to_contain_text("an @handle")
     page.get_by_test_id("contact-send").click()
-    expect(_message(page, "call me on +44 7700 900123")).to_have_count(1)
+    expect(message(page, "call me on +44 7700 900123")).to_have_count(1)
 
-    _send(page, "nothing personal in this one")  # no warning for ordinary words
-    expect(_message(page, "nothing personal in this one")).to_have_count(1)
+    send(page, "nothing personal in this one")  # no warning for ordinary words
+    expect(message(page, "nothing personal in this one")).to_have_count(1)
 
     samples = {
         "mail me: river@example.org": ["an email address"],
@@ -180,7 +181,7 @@ def test_contact_details_warning_before_sending(hearth: Hearth, new_page: Any) -
 
 def test_forget_me_removes_the_stored_identity(hearth: Hearth, new_page: Any) -> None:
     page = new_page()
-    _start(page, "Passing Swift")
+    start(page, "Passing Swift")
     page.click("#account-button")  # "Forget me" sits in the account menu
     page.get_by_test_id("forget-me").click()
     expect(page.locator("#start-button")).to_be_visible()
@@ -189,24 +190,15 @@ def test_forget_me_removes_the_stored_identity(hearth: Hearth, new_page: Any) ->
 
 
 def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth)
-    peer = new_page()
-    reporter = new_page()
-    _start(peer, "Low Heron")
-    _start(reporter, "Kind Robin")
-    _join(peer, room)
-    _join(reporter, room)
-    _send(peer, "an ordinary remark")
-    _message_action(reporter, "an ordinary remark", "flag")
-    reporter.select_option("#flag-reason", "Spam")
-    reporter.click("#flag-submit")
-    expect(reporter.locator("#flag-dialog")).to_be_hidden()
-    _send(peer, "I wish I was dead")  # no facilitator in the room: a crisis flag
+    room = new_room(hearth)
+    low = peer(new_page, "Low Heron", room)
+    reporter = peer(new_page, "Kind Robin", room)
+    send(low, "an ordinary remark")
+    flag_message(reporter, "an ordinary remark", "Spam")
+    send(low, "I wish I was dead")  # no facilitator in the room: a crisis flag
 
     admin = new_page("/admin")
-    admin.fill("#login-name", "admin")
-    admin.fill("#login-password", hearth.admin_password)
-    admin.click("#login-button")
+    admin_sign_in(admin, hearth)
     expect(admin.locator('body[data-socket="connected"]')).to_have_count(1)
     flags = admin.locator("#flags [data-flag-id]")
     crisis = flags.filter(has=admin.locator(".snapshot", has_text="I wish I was dead"))
@@ -218,58 +210,51 @@ def test_admin_page_puts_crisis_flags_first_and_shows_alerts_live(hearth: Hearth
     urgent = flags.evaluate_all("(items) => items.map((i) => i.dataset.urgent === 'true')")
     assert urgent[0] is True and urgent == sorted(urgent, reverse=True), urgent
 
-    peer.locator("#help-close").click()
-    peer.get_by_test_id("need-help").click()
-    peer.get_by_test_id("help-text").fill("is anyone there")
-    peer.get_by_test_id("help-send").click()
-    expect(peer.get_by_test_id("help-status")).to_contain_text("No facilitator is in this room right now")
+    low.locator("#help-close").click()
+    low.get_by_test_id("need-help").click()
+    low.get_by_test_id("help-text").fill("is anyone there")
+    low.get_by_test_id("help-send").click()
+    expect(low.get_by_test_id("help-status")).to_contain_text("No facilitator is in this room right now")
     live = admin.locator('[data-testid="admin-alert"][data-kind="request"]')
     expect(live).to_contain_text("is anyone there")
     expect(live).to_contain_text("Low Heron")
     request_flag = admin.locator("#flags [data-flag-id]").filter(has=admin.get_by_test_id("help-request"))
     expect(request_flag).not_to_have_count(0)
+    # Who asked, by the name the room saw (kept sealed with the flag).
+    expect(request_flag.locator(".flag-reporter", has_text="Asked for help: Low Heron")).not_to_have_count(0)
 
 
 def test_admin_edits_a_rooms_guidelines_and_peers_see_the_new_version(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth)
+    room = new_room(hearth)
     admin = new_page("/admin")
-    admin.fill("#login-name", "admin")
-    admin.fill("#login-password", hearth.admin_password)
-    admin.click("#login-button")
-    admin.click("#tab-rooms")
-    card = admin.locator(f'#rooms [data-room-id="{room["id"]}"]')
+    admin_sign_in(admin, hearth, "rooms")
+    card = admin_room_card(admin, room)
     card.get_by_test_id("room-guidelines").fill("Listen first.")
     card.locator('[data-action="save-safety"]').click()
     expect(admin.locator("#notice")).to_contain_text("guidelines version 1")
 
-    peer = new_page()
-    _start(peer, "New Starling")
-    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
-    expect(peer.get_by_test_id("guidelines-text")).to_have_text("Listen first.")
+    starling = peer(new_page, "New Starling")
+    pick_room(starling, room)
+    expect(starling.get_by_test_id("guidelines-text")).to_have_text("Listen first.")
 
 
 def test_a_facilitator_edits_guidelines_from_the_room(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth)
-    name = f"fac-{secrets.token_hex(3)}"
-    password = hearth.create_staff(name, "facilitator")
-    staff = new_page()
-    _staff_sign_in(staff, name, password, "facilitator")
-    _join(staff, room)
+    room = new_room(hearth)
+    staff = facilitator(hearth, new_page, room)
     staff.get_by_test_id("edit-guidelines").click()
     staff.get_by_test_id("edit-guidelines-text").fill("One voice at a time.")
     staff.get_by_test_id("edit-guidelines-save").click()
     expect(staff.locator("#notice")).to_contain_text("Guidelines saved (version 1)")
 
-    peer = new_page()
-    _start(peer, "Shy Dunlin")
-    expect(peer.get_by_test_id("edit-guidelines")).to_have_count(0)
-    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
-    expect(peer.get_by_test_id("guidelines-text")).to_have_text("One voice at a time.")
-    peer.get_by_test_id("guidelines-accept").click()
-    expect(peer.locator("#room-name")).to_have_text(room["name"])
-    expect(peer.get_by_test_id("edit-guidelines")).to_be_hidden()
+    dunlin = peer(new_page, "Shy Dunlin")
+    expect(dunlin.get_by_test_id("edit-guidelines")).to_have_count(0)
+    pick_room(dunlin, room)
+    expect(dunlin.get_by_test_id("guidelines-text")).to_have_text("One voice at a time.")
+    dunlin.get_by_test_id("guidelines-accept").click()
+    expect(dunlin.locator("#room-name")).to_have_text(room["name"])
+    expect(dunlin.get_by_test_id("edit-guidelines")).to_be_hidden()
     # No facilitator needed to read them: the banner tells the peer when none is present.
-    expect(peer.get_by_test_id("unattended-banner")).to_be_hidden()
+    expect(dunlin.get_by_test_id("unattended-banner")).to_be_hidden()
     staff.locator("#leave-button").click()
-    expect(peer.get_by_test_id("unattended-banner")).to_be_visible()
-    expect(peer.get_by_test_id("unattended-banner")).to_contain_text("No facilitator is in this room right now")
+    expect(dunlin.get_by_test_id("unattended-banner")).to_be_visible()
+    expect(dunlin.get_by_test_id("unattended-banner")).to_contain_text("No facilitator is in this room right now")

@@ -15,7 +15,19 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import REPO, Hearth, new_server
-from tests.browser.ui import DESKTOP, PHONE, join, member, message, message_action, send, show_members, start
+from tests.browser.ui import (
+    DESKTOP,
+    PHONE,
+    admin_sign_in,
+    flag_message,
+    join,
+    member_menu,
+    message,
+    message_action,
+    peer,
+    send,
+    staff_sign_in,
+)
 
 pytestmark = pytest.mark.browser
 DOCS = REPO / "docs" / "screenshots"
@@ -49,20 +61,17 @@ def test_screenshots(new_page: Any, tmp_path_factory: pytest.TempPathFactory, tm
         hearth.create_room("Grief and loss", id="grief", topic="For anyone missing someone")
         hearth.create_room("Night owls", id="night-owls", topic="Can't sleep? Come and sit with us", slow_mode_s=15)
         fac_password = hearth.create_staff("maya", "facilitator")
-        page_for = {}
-        for name, viewport in (("River Otter", PHONE), ("Quiet Heron", DESKTOP), ("Calm Lake", DESKTOP)):
+
+        def facilitator_maya(viewport: dict[str, int]) -> Any:
             page = new_page_here(viewport=viewport)
-            start(page, name)
+            staff_sign_in(page, "maya", fac_password, "facilitator")
             join(page, room)
-            page_for[name] = page
-        river, heron, lake = page_for["River Otter"], page_for["Quiet Heron"], page_for["Calm Lake"]
-        staff = new_page_here(viewport=DESKTOP)
-        staff.get_by_test_id("staff-signin").click()
-        staff.fill("#staff-name", "maya")
-        staff.fill("#staff-password", fac_password)
-        staff.click("#staff-login-button")
-        expect(staff.locator("#identity-role")).to_have_text("facilitator")
-        join(staff, room)
+            return page
+
+        river = peer(new_page_here, "River Otter", room, viewport=PHONE)
+        heron = peer(new_page_here, "Quiet Heron", room, viewport=DESKTOP)
+        lake = peer(new_page_here, "Calm Lake", room, viewport=DESKTOP)
+        staff = facilitator_maya(DESKTOP)
 
         send(staff, "Welcome, everyone. Take your time; there's no rush to say anything.")
         send(heron, "Hi all. Rough day, but I'm glad this place exists.")
@@ -85,34 +94,18 @@ def test_screenshots(new_page: Any, tmp_path_factory: pytest.TempPathFactory, tm
         _shoot(river, "peer-phone", tmp_path)
         _shoot(heron, "peer-desktop", tmp_path)
 
-        show_members(staff)
-        member(staff, "River Otter").locator('[data-testid="member-menu"] summary').click()
-        expect(member(staff, "River Otter").locator('[role="menu"]')).to_be_visible()
+        expect(member_menu(staff, "River Otter").locator('[role="menu"]')).to_be_visible()
         _shoot(staff, "facilitator-desktop", tmp_path)
         staff.keyboard.press("Escape")
 
-        fac_phone = new_page_here(viewport=PHONE)
-        fac_phone.get_by_test_id("staff-signin").click()
-        fac_phone.fill("#staff-name", "maya")
-        fac_phone.fill("#staff-password", fac_password)
-        fac_phone.click("#staff-login-button")
-        expect(fac_phone.locator("#identity-role")).to_have_text("facilitator")
-        join(fac_phone, room)
-        show_members(fac_phone)
-        member(fac_phone, "Quiet Heron").locator('[data-testid="member-menu"] summary').click()
-        expect(member(fac_phone, "Quiet Heron").locator('[role="menu"]')).to_be_visible()
+        fac_phone = facilitator_maya(PHONE)
+        expect(member_menu(fac_phone, "Quiet Heron").locator('[role="menu"]')).to_be_visible()
         _shoot(fac_phone, "facilitator-phone", tmp_path)
 
-        message_action(lake, "Once the house goes quiet", "flag")
-        lake.select_option("#flag-reason", "Someone may be at risk")
-        lake.fill("#flag-text", "They sound very low tonight.")
-        lake.click("#flag-submit")
-        expect(lake.locator("#notice")).to_have_text("Thanks, a moderator will review it.")
+        flag_message(lake, "Once the house goes quiet", "Someone may be at risk", "They sound very low tonight.")
         for viewport, name in ((DESKTOP, "admin-desktop"), (PHONE, "admin-phone")):
             admin = new_page_here("/admin", viewport=viewport)
-            admin.fill("#login-name", "admin")
-            admin.fill("#login-password", server.admin_password)
-            admin.click("#login-button")
+            admin_sign_in(admin, hearth)
             expect(admin.locator('#flags [data-urgent="true"]')).to_have_count(1)
             _shoot(admin, name, tmp_path)
     finally:

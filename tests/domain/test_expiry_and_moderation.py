@@ -131,6 +131,7 @@ async def test_flag_snapshot_outlives_the_message_then_is_destroyed_after_retent
     await svc.rooms.purge()  # the message itself is gone...
     [open_flag] = await review.list_flags(svc.mod, ADMIN, FlagStatus.OPEN)
     assert open_flag.message is not None and open_flag.message.text == "worrying words"  # ...its snapshot is not
+    assert open_flag.reporter_pseudonym == OTHER.pseudonym  # the reporter's name, sealed with it
     await review.resolve(svc.mod, ADMIN, created.flag.id, ResolutionAction.DISMISS)
     clock.advance(svc.mod.flag_retention_ms - 1)
     assert await svc.mod_store.purge_flags(now_ms=clock.now_ms()) == 0
@@ -138,4 +139,5 @@ async def test_flag_snapshot_outlives_the_message_then_is_destroyed_after_retent
     assert await svc.mod_store.purge_flags(now_ms=clock.now_ms()) == 1
     [kept] = await review.list_flags(svc.mod, ADMIN, FlagStatus.DISMISSED)
     assert kept.message is None and kept.reason == "at risk"  # the record stays, the text is destroyed
+    assert kept.reporter_pseudonym is None and kept.reporter == created.flag.reporter  # the name goes with it
     assert await svc.mod_store.all_flag_keys() == []

@@ -39,6 +39,22 @@ async def test_flag_reaches_admins_and_room_staff_with_snapshot(server: Server, 
     assert own["ok"] and own["flag_id"] != ack["flag_id"]
 
 
+async def test_admins_see_the_reporter_by_the_name_the_room_saw(server: Server, connect: Connect) -> None:
+    admin, author, reporter, author_you, msg = await _setup(server, connect)
+    namesake = await connect((await server.session("Calm Lake"))[0])  # rule 27: shown numbered
+    shown = (await namesake.join("circle"))["you"]
+    assert shown["pseudonym"] != "Calm Lake"
+    first = await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "Harassment"})
+    second = await namesake.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "Me too"})
+    new = await admin.wait_for("flag:new", lambda f: f["id"] == second["flag_id"])
+    assert new["reporter"] == shown["id"] and new["reporter_pseudonym"] == shown["pseudonym"]
+    status, body = await server.get("/api/admin/flags?status=open", await server.login())
+    assert status == 200
+    names = {f["id"]: (f["reporter"], f["reporter_pseudonym"]) for f in body["flags"]}
+    assert names[first["flag_id"]][1] == "Calm Lake"
+    assert names[second["flag_id"]] == (shown["id"], shown["pseudonym"])
+
+
 async def test_flag_errors(server: Server, connect: Connect) -> None:
     admin, author, reporter, author_you, msg = await _setup(server, connect)
     outsider = await connect((await server.session())[0])

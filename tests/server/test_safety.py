@@ -156,7 +156,7 @@ async def test_with_no_staff_in_the_room_a_crisis_signal_opens_a_flag(server: Se
     alert = await admin.wait_for("mod:alert")
     flag = await admin.wait_for("flag:new")
     assert alert["kind"] == "crisis" and alert["message_id"] == ack["message"]["id"]
-    assert flag["reason"] == "crisis signal" and flag["reporter"] is None
+    assert flag["reason"] == "crisis signal" and flag["reporter"] is None and flag["reporter_pseudonym"] is None
     assert flag["message"]["id"] == ack["message"]["id"] and flag["status"] == "open"
     await _marker(sender, bystander, "circle", "ok")
     assert _private_events(bystander) == {}
@@ -227,6 +227,7 @@ async def test_a_help_request_with_no_staff_goes_to_the_admin_queue(server: Serv
     flag = await admin.wait_for("flag:new")
     assert flag["reason"] == "help request" and flag["message"] is None
     assert flag["reporter"] == joined["you"]["id"]
+    assert flag["reporter_pseudonym"] == "Quiet Heron"  # who asked, by the name the room saw
 
     status, body = await server.post(f"/api/admin/flags/{flag['id']}/resolve", {"action": "ban"}, admin_token)
     assert status == 400 and body["error"]["code"] == "invalid"

@@ -58,7 +58,8 @@ async def test_marker_text_and_pseudonym_never_stored_readably(
     peer = await connect((await server.session(pseudonym))[0])
     await peer.join("circle")
     msg = (await peer.send("circle", f"my secret is {marker}"))["message"]
-    reporter = await connect((await server.session())[0])
+    reporter_name = "Zr " + secrets.token_hex(4)
+    reporter = await connect((await server.session(reporter_name))[0])
     await reporter.join("circle")
     assert (await reporter.call("message:flag", {"room": "circle", "message_id": msg["id"], "reason": "check"}))["ok"]
     if config.redis_url is None:
@@ -66,9 +67,10 @@ async def test_marker_text_and_pseudonym_never_stored_readably(
     else:
         raw = await _redis_bytes(config.redis_url)
     assert msg["id"].encode() in raw  # the scan does see the stored message...
-    for needle in (marker, pseudonym):  # ...but never its text or its author's pseudonym
+    for needle in (marker, pseudonym, reporter_name):  # ...but never its text, its author's or reporter's pseudonym
         assert needle.encode() not in raw
         assert needle.encode("utf-16-le") not in raw
     # The flag's sealed snapshot still opens for review.
     status, body = await server.get("/api/admin/flags", await server.login())
     assert marker in body["flags"][0]["message"]["text"]
+    assert body["flags"][0]["reporter_pseudonym"] == reporter_name  # sealed with the snapshot

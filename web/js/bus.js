@@ -4,8 +4,12 @@
  *   "unauthorized"    the server refused our token
  *   "connected", "disconnected"   the socket's state
  *   "room:entered" {room, you}, "room:left" {room}   the room on screen changed
+ *   "room:removed" {room, reason, banned_until, name, onScreen}   I was removed from (or not let
+ *                     into) a room; onScreen: whether it was the room on screen
  *   "members:changed" the member list of the room on screen changed
  *   "message:rendered" {msg, node}   a message was put on screen
+ *   "unread" n        messages on screen not yet scrolled into view
+ *   "unread:elsewhere"   the unread counts of rooms joined but not on screen changed
  */
 
 const handlers = new Map();

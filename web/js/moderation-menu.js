@@ -274,7 +274,8 @@ onServer("member:warned", (p) => {
   ]);
 });
 
-onServer("room:removed", (p) => {
+/* room.js tells of room:removed ({...payload, name, onScreen}) before it leaves the room's view. */
+on("room:removed", (p) => {
   if (!p || p.reason === "room_deleted") return;
   waitingFor = null;
   const next = p.banned_until
@@ -283,7 +284,13 @@ onServer("room:removed", (p) => {
       ? "You may ask to join again later."
       : "You may join again.";
   const denied = p.reason === "denied" || p.denied;
-  personalNotice("removed-reason", denied ? "You weren't let into this room" : "You were removed from this room", [
+  // A room kept joined but not on screen is named: "this room" would be the one being read.
+  const title = denied
+    ? "You weren't let into this room"
+    : p.onScreen
+      ? "You were removed from this room"
+      : "You were removed from " + p.name;
+  personalNotice("removed-reason", title, [
     p.reason && p.reason !== "removed" && p.reason !== "denied" ? "Reason: " + p.reason : null,
     next,
   ]);

@@ -16,6 +16,7 @@ import { api } from "./net.js";
 import { clearNotice, notify } from "./notice.js";
 import { here, isHere, myMute, rooms, setHere, setMyMute } from "./room-state.js";
 import { store } from "./storage.js";
+import { dropJoined, keepJoined, leaveAllElsewhere, rejoinElsewhere } from "./unread.js";
 
 const ROOM_KEY = "hearth.room"; // id of the room to come back to after a reload
 
@@ -88,9 +89,11 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
   try {
     const current = here();
     if (current && current.room.id !== roomId) {
-      const old = current.room.id;
+      // The room left on screen stays joined, so its unread count keeps growing (js/unread.js);
+      // only rooms over the limit of rooms kept are left.
+      const over = keepJoined(current);
       leaveView();
-      await request("room:leave", { room: old });
+      for (const old of over) request("room:leave", { room: old });
     }
     const payload = { ...extra, room: roomId };
     if (accept !== undefined) payload.accept_guidelines = accept;
@@ -116,6 +119,7 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
       }
       if (joinErrorHandlers.some((fn) => fn(roomId, ack.error))) return;
       forgetRoom();
+      dropJoined(roomId);
       leaveView();
       notify(describeError(ack.error, "join"), "error", { cause: "join" });
       return;
@@ -123,6 +127,7 @@ async function joinRoom(roomId, { rejoin, extra, accept }) {
     const again = isHere(roomId); // a rejoin after a reconnect, with the room already on screen
     const keepMute = again ? myMute() : null;
     clearNotice("join");
+    dropJoined(roomId); // on screen now: its unread count clears
     enterView(ack, keepMute, again);
     if (!rejoin) notify("You joined " + here().room.name + ".", "info");
     emit("room:joined", here().room);
@@ -203,6 +208,7 @@ function showMembers(on) {
 export function abandonRoom() {
   const current = here();
   if (current) request("room:leave", { room: current.room.id });
+  leaveAllElsewhere();
   forgetRoom();
 }
 
@@ -236,11 +242,15 @@ function onRoomRemoved(p) {
   const roomId = p.room;
   if (wanted === roomId) forgetRoom();
   const current = here();
-  if (!current || current.room.id !== roomId) {
+  const onScreen = !!current && current.room.id === roomId;
+  const listed = rooms().get(roomId);
+  const name = (onScreen ? current.room.name : listed && listed.name) || roomId;
+  // Told here, while it is still known whether the room was the one on screen.
+  emit("room:removed", { ...p, name, onScreen });
+  if (!onScreen) {
     emit("rooms:stale");
     return;
   }
-  const name = current.room.name || roomId;
   leaveView();
   if (p.reason === "room_deleted") {
     notify("This room was deleted: " + name + ".", "warn");
@@ -307,6 +317,7 @@ export function wireRoom() {
   $("slow-mode-select").addEventListener("change", (e) => patchRoom({ slow_mode_s: Number(e.target.value) }));
   on("connected", () => {
     if (wanted) joinRoom(wanted, { rejoin: true });
+    rejoinElsewhere(wanted);
   });
   on("rejoin", (roomId) => joinRoom(roomId, { rejoin: true }));
   on("join:accept", ({ room, version }) => {

@@ -9,6 +9,7 @@ import { notify } from "./notice.js";
 import { unseenCount } from "./messages.js";
 import { chooseRoom } from "./room.js";
 import { here, isHere, rooms, setRooms } from "./room-state.js";
+import { unreadElsewhere, unreadIn } from "./unread.js";
 
 let timer = null;
 
@@ -64,7 +65,7 @@ export function renderRooms() {
     if (room.slow_mode_s) meta.push("Slow mode");
     if (room.capacity !== null && room.capacity !== undefined && n >= room.capacity) meta.push("Full");
     const isCurrent = isHere(room.id);
-    const unread = isCurrent ? unseenCount() : 0;
+    const unread = isCurrent ? unseenCount() : unreadIn(room.id);
     const button = el(
       "button",
       {
@@ -75,9 +76,7 @@ export function renderRooms() {
         on: { click: () => chooseRoom(room.id) },
       },
       el("span", { class: "room-item-name", dir: "auto", text: room.name }),
-      unread
-        ? el("span", { class: "unread-badge" }, String(unread), el("span", { class: "visually-hidden", text: unread === 1 ? " new message" : " new messages" }))
-        : null,
+      unread ? badge(unread, unread === 1 ? " new message" : " new messages") : null,
       room.topic ? el("span", { class: "room-item-topic", dir: "auto", text: room.topic }) : null,
       el("span", { class: "room-item-meta", text: meta.join(" · ") }),
     );
@@ -98,16 +97,37 @@ export function wireRooms() {
   on("members:changed", syncRoomCount);
   on("room:joined", loadRooms); // fresh member counts, this visit included
   on("rooms:stale", loadRooms);
-  on("unread", (n) => {
+  on("unread", () => {
     renderRooms();
-    showTitle(n);
+    showTitle();
   });
-  on("room:entered", () => showTitle(0));
-  on("room:left", () => showTitle(0));
+  on("unread:elsewhere", () => {
+    renderRooms();
+    showTitle();
+  });
+  on("room:entered", showTitle);
+  on("room:left", showTitle);
 }
 
-/* The tab title tells how many messages came while the reader was away. */
-function showTitle(unread) {
+function badge(n, words) {
+  return el("span", { class: "unread-badge" }, String(n), el("span", { class: "visually-hidden", text: words }));
+}
+
+/* On a phone the room list is behind the "Rooms" button: it carries the count of the other rooms. */
+function showBackCount() {
+  const n = unreadElsewhere();
+  const back = $("back-button");
+  if (Number(back.dataset.unread || 0) === n) return;
+  back.dataset.unread = String(n);
+  clear(back);
+  back.append("Rooms");
+  if (n) back.append(" ", badge(n, n === 1 ? " new message in another room" : " new messages in other rooms"));
+}
+
+/* The tab title tells how many messages came while the reader was away, in every room I am in. */
+function showTitle() {
+  showBackCount();
+  const unread = unseenCount() + unreadElsewhere();
   const current = here();
   const base = current ? (current.room.name || current.room.id) + " · Hearth" : "Hearth";
   const title = unread > 0 ? "(" + unread + ") " + base : base;
