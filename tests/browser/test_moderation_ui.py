@@ -46,19 +46,17 @@ def test_waiting_room_admit(hearth: Hearth, new_page: Any) -> None:
 
 
 def test_staff_who_arrive_later_see_who_is_waiting(hearth: Hearth, new_page: Any) -> None:
-    room = _room(hearth, admission="approval")
-    peer = new_page()
-    _start(peer, "Early Wren")
-    peer.locator(f'#room-list [data-room-id="{room["id"]}"] button').click()
-    expect(peer.locator('[data-testid="waiting"]')).to_contain_text("the first to arrive will see you waiting")
+    room = new_room(hearth, admission="approval")
+    knocking = peer(new_page, "Early Wren")
+    pick_room(knocking, room)
+    expect(knocking.locator('[data-testid="waiting"]')).to_contain_text("the first to arrive will see you waiting")
 
-    staff = _facilitator(hearth, new_page)  # nobody was there to hear the first ask
-    _join(staff, room)
+    staff = facilitator(hearth, new_page, room)  # nobody was there to hear the first ask
     entry = staff.locator('[data-testid="waiting-member"]').filter(has_text="Early Wren")
     expect(entry).to_have_count(1, timeout=20_000)  # the waiting page asks again every 10 s
     entry.locator('[data-action="admit"]').click()
-    expect(peer.locator("#room-name")).to_have_text(room["name"])
-    expect(_member(staff, "Early Wren")).to_have_count(1)
+    expect(knocking.locator("#room-name")).to_have_text(room["name"])
+    expect(member(staff, "Early Wren")).to_have_count(1)
 
 
 def test_waiting_room_deny(hearth: Hearth, new_page: Any) -> None:
