@@ -7,6 +7,10 @@ Differences from python-engineio's ``AsyncSocket``, each for a reason:
   creates a task each time (once per message per recipient, and one parked per idle socket).
   It also records whether the websocket writer is parked with nothing in hand, which is what
   lets a broadcast write a frame straight to the transport (``fanout.idle_transport``).
+- ``send`` (acks, events to one socket, pings, the CLOSE packet) writes the websocket frame
+  straight to the transport when nothing is queued or in flight for the socket
+  (``idle_transport``), as broadcasts do; otherwise the packet queues behind what is there.
+  The stock path put every packet on the queue and woke the writer task to frame it.
 - The outbound queue is bounded (packets and bytes): a client that stops reading is dropped.
 - A malformed packet, a duplicate long-poll or an overdue pong closes the session, as the
   Engine.IO protocol says, with one short log line and no traceback.
@@ -25,6 +29,7 @@ from typing import Any
 from aiohttp import web
 from engineio import async_socket, exceptions, packet, payload
 
+from server.transport.frames import text_frame
 from server.transport.refusals import note_dropped, note_refused
 from server.transport.websocket import HearthWebSocket
 
@@ -51,8 +56,30 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     # outbound --------------------------------------------------------------
 
     async def send(self, pkt: packet.Packet) -> None:
-        if await self.check_ping_timeout():
+        if not await self.check_ping_timeout():
+            return
+        transport = None if pkt.binary else self.idle_transport()
+        if transport is None:
             self.enqueue(pkt)
+        else:
+            transport.write(text_frame(pkt.encode()))
+
+    def idle_transport(self) -> asyncio.Transport | None:
+        """The TCP transport when nothing is queued or in flight for this socket, else None.
+
+        True when the socket is a settled websocket, its queue is empty, its writer is parked
+        in ``poll`` (holding no packets of its own) and the transport has no bytes waiting: a
+        frame written now cannot overtake anything sent earlier.
+        """
+        ws = self.ws
+        if ws is None or ws.request is None or not self.upgraded or self.upgrading or self.closed or self.dropped:
+            return None
+        if not self.writer_parked or not self.queue.empty():
+            return None
+        transport = ws.request.transport
+        if transport is None or transport.is_closing() or transport.get_write_buffer_size():
+            return None
+        return transport
 
     def enqueue(self, pkt: packet.Packet) -> bool:
         """Queue ``pkt`` unless that would pass the bounds, in which case drop this client."""
@@ -70,14 +97,23 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         queue.put_nowait(pkt)
         return True
 
-    async def poll(self) -> list[packet.Packet]:
+    async def poll(self, *, bounded: bool = True) -> list[packet.Packet]:
+        """What is queued, waiting for the first packet; ``bounded``: at most one ping cycle.
+
+        The websocket writer waits unbounded: with pings written straight to the transport
+        nothing need arrive on its queue for a long time, and the reader (which times out, and
+        sees every pong) ends the writer when the session ends.
+        """
         queue = self.queue
         try:
             first = queue.get_nowait()
         except asyncio.QueueEmpty:
             self.writer_parked = self.upgraded
             try:
-                async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                if bounded:
+                    async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                        first = await queue.get()
+                else:
                     first = await queue.get()
             except (TimeoutError, asyncio.CancelledError):
                 raise exceptions.QueueEmpty() from None
@@ -273,7 +309,7 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     async def _ws_writer(self, ws: HearthWebSocket) -> None:
         while True:
             try:
-                packets = await self.poll()
+                packets = await self.poll(bounded=False)
             except exceptions.QueueEmpty:
                 break
             if not packets:
