@@ -105,9 +105,7 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         sees every pong) ends the writer when the session ends.
         """
         queue = self.queue
-        try:
-            first = queue.get_nowait()
-        except asyncio.QueueEmpty:
+        if queue.empty():  # waits outside any except block: a parked writer holds no exception
             self.writer_parked = self.upgraded
             try:
                 if bounded:
@@ -119,6 +117,8 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
                 raise exceptions.QueueEmpty() from None
             finally:
                 self.writer_parked = False
+        else:
+            first = queue.get_nowait()
         queue.task_done()
         if first is None:
             return []
