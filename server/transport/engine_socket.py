@@ -52,12 +52,17 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         self.queued_bytes = 0
         self.hearth_logged = False
         self.last_ping: float | None = self.last_ping  # when the unanswered ping was due, if any
+        self.ping_timer: asyncio.TimerHandle | None = None
 
     # outbound --------------------------------------------------------------
 
     async def send(self, pkt: packet.Packet) -> None:
         if not await self.check_ping_timeout():
             return
+        self.send_now(pkt)
+
+    def send_now(self, pkt: packet.Packet) -> None:
+        """Write ``pkt`` straight to an idle websocket, or queue it behind what is there."""
         transport = None if pkt.binary else self.idle_transport()
         if transport is None:
             self.enqueue(pkt)
@@ -158,6 +163,9 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             return
         await super().close(wait=False, abort=abort, reason=reason)
         self.server.release(self)
+        if self.ping_timer is not None:
+            self.ping_timer.cancel()
+            self.ping_timer = None
         if abort and self.polling and not self.upgraded:
             self.queue.put_nowait(packet.Packet(packet.NOOP))  # a pending poll ends cleanly, with a NOOP
         if abort or self.upgraded:
@@ -178,17 +186,20 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         """The next ping, due one interval from now; its timeout counts from when it was due.
 
         python-engineio stamps the ping when its sleep ends, so a busy loop that wakes late
-        also stretches the timeout; here both are fixed when the ping is scheduled.
+        also stretches the timeout; here both are fixed when the ping is scheduled. A timer
+        (``call_later``), not a task asleep per connection (with its coroutine frame).
         """
         if self.last_ping:
             self.last_ping = None
-            self.server.start_background_task(self._ping_when_due, time.time() + self.server.ping_interval)
+            interval = self.server.ping_interval
+            loop = asyncio.get_running_loop()
+            self.ping_timer = loop.call_later(interval, self._ping_due, time.time() + interval)
 
-    async def _ping_when_due(self, due: float) -> None:
-        await asyncio.sleep(max(0.0, due - time.time()))
+    def _ping_due(self, due: float) -> None:
+        self.ping_timer = None
         if not self.closing and not self.closed:
             self.last_ping = due
-            await self.send(packet.Packet(packet.PING))
+            self.send_now(packet.Packet(packet.PING))
 
     def overdue(self) -> bool:
         """True when a ping went unanswered for longer than the ping timeout."""
