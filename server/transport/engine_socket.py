@@ -12,6 +12,7 @@ Differences from python-engineio's ``AsyncSocket``, each for a reason:
   (``idle_transport``), as broadcasts do; otherwise the packet queues behind what is there.
   The stock path put every packet on the queue and woke the writer task to frame it.
 - The outbound queue is bounded (packets and bytes): a client that stops reading is dropped.
+  It is an ``OutboundQueue``, which allocates nothing until something is queued.
 - A malformed packet, a duplicate long-poll or an overdue pong closes the session, as the
   Engine.IO protocol says, with one short log line and no traceback.
 - An upgrade ends a pending long-poll with a NOOP only when one is pending, so no stray
@@ -30,6 +31,7 @@ from aiohttp import web
 from engineio import async_socket, exceptions, packet, payload
 
 from server.transport.frames import text_frame
+from server.transport.outbound_queue import OutboundQueue
 from server.transport.refusals import note_dropped, note_refused
 from server.transport.websocket import HearthWebSocket
 
@@ -44,6 +46,7 @@ def packet_size(pkt: packet.Packet | None) -> int:
 class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     def __init__(self, server: Any, sid: str) -> None:
         super().__init__(server, sid)
+        self.queue = OutboundQueue()  # asyncio.Queue's four deques, ~3 KB per connection, not needed
         self.ws: HearthWebSocket | None = None
         self.address: str | None = None  # counted against the per-address cap while open
         self.writer_parked = False  # the websocket writer waits on an empty queue, holding nothing
