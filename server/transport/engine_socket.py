@@ -171,7 +171,7 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             self.ping_timer = None
         if abort and self.polling and not self.upgraded:
             self.queue.put_nowait(packet.Packet(packet.NOOP))  # a pending poll ends cleanly, with a NOOP
-        if abort or self.upgraded:
+        if (abort or self.upgraded) and not self.dropped:  # a drop has queued its own end marker
             self.queue.put_nowait(None)  # end the websocket writer (after the CLOSE packet) or a poll
         if wait and not abort:
             with contextlib.suppress(TimeoutError):
@@ -316,7 +316,8 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
                 except exceptions.SocketIsClosedError:
                     break
         finally:
-            self.queue.put_nowait(None)  # unlock the writer so it can exit
+            if not self.dropped:  # a drop has queued its own end marker
+                self.queue.put_nowait(None)  # unlock the writer so it can exit
             await writer
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
