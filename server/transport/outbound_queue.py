@@ -13,7 +13,8 @@ class OutboundQueue:
     ``asyncio.Queue`` builds four deques (items, getters, putters, and its ``join`` event's
     waiters), about 3 KB, for every connection, though a socket's queue has one reader (its
     writer or a long-poll) and is empty nearly always. Here the items and the waiters are
-    created when first needed. ``put`` never waits: the bounds are ``EngineSocket.enqueue``'s.
+    created when first needed, and the items' deque is let go when emptied. ``put`` never
+    waits: the bounds are ``EngineSocket.enqueue``'s.
     """
 
     __slots__ = ("_items", "_getters", "_unfinished", "_joiners")
@@ -41,9 +42,13 @@ class OutboundQueue:
         self.put_nowait(item)
 
     def get_nowait(self) -> Any:
-        if not self._items:
+        items = self._items
+        if not items:
             raise asyncio.QueueEmpty
-        return self._items.popleft()
+        item = items.popleft()
+        if not items:
+            self._items = None  # an empty deque is still ~600 bytes, kept by every idle socket
+        return item
 
     async def get(self) -> Any:
         while not self._items:
