@@ -100,6 +100,10 @@ async def measure(rev_dir: Path, levels: list[int], traced: bool, top: int) -> l
                 diff = snap.compare_to(base, "lineno")
                 grown = sum(d.size_diff for d in diff)
                 row["heap_per_conn_kb"] = round(grown / n / 1024, 2)
+                row["heap_by_file"] = [
+                    (d.traceback[0].filename, round(d.size_diff / n), round(d.count_diff / n, 2))
+                    for d in snap.compare_to(base, "filename")[:top]
+                ]
                 row["heap_top"] = [
                     (str(d.traceback[0]), round(d.size_diff / n), round(d.count_diff / n, 2)) for d in diff[:top]
                 ]
@@ -131,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(bytes per connection, blocks per connection):"
                     )
                     for where, size, count in row.get("heap_top", []):
+                        print(f"    {size:>7,} B {count:>6} {where}")
+                    print("  by file:")
+                    for where, size, count in row.get("heap_by_file", []):
                         print(f"    {size:>7,} B {count:>6} {where}")
                 else:
                     print(
