@@ -4,6 +4,7 @@ Modules, one concern each (see docs/ARCHITECTURE.md):
 ``settings`` (TransportSettings), ``socket_server`` (TransportServer: strict Socket.IO parsing,
 connect timeout), ``engine_server`` (EngineServer: handshake, per-address cap, protocol fixes),
 ``engine_socket`` (EngineSocket: bounded queue, poll, long-polling and websocket loops),
+``outbound_queue`` (the socket's queue, lean),
 ``websocket`` (the aiohttp websocket, uncompressed), ``fanout`` (the broadcast fast path and the
 client managers), ``frames`` (websocket frames), ``compat`` (the start-up check of library
 internals), ``refusals`` and ``counters`` (what is refused or dropped, counted and logged once).

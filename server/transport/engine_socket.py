@@ -7,7 +7,12 @@ Differences from python-engineio's ``AsyncSocket``, each for a reason:
   creates a task each time (once per message per recipient, and one parked per idle socket).
   It also records whether the websocket writer is parked with nothing in hand, which is what
   lets a broadcast write a frame straight to the transport (``fanout.idle_transport``).
+- ``send`` (acks, events to one socket, pings, the CLOSE packet) writes the websocket frame
+  straight to the transport when nothing is queued or in flight for the socket
+  (``idle_transport``), as broadcasts do; otherwise the packet queues behind what is there.
+  The stock path put every packet on the queue and woke the writer task to frame it.
 - The outbound queue is bounded (packets and bytes): a client that stops reading is dropped.
+  It is an ``OutboundQueue``, which allocates nothing until something is queued.
 - A malformed packet, a duplicate long-poll or an overdue pong closes the session, as the
   Engine.IO protocol says, with one short log line and no traceback.
 - An upgrade ends a pending long-poll with a NOOP only when one is pending, so no stray
@@ -25,6 +30,8 @@ from typing import Any
 from aiohttp import web
 from engineio import async_socket, exceptions, packet, payload
 
+from server.transport.frames import text_frame
+from server.transport.outbound_queue import OutboundQueue
 from server.transport.refusals import note_dropped, note_refused
 from server.transport.websocket import HearthWebSocket
 
@@ -39,6 +46,7 @@ def packet_size(pkt: packet.Packet | None) -> int:
 class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     def __init__(self, server: Any, sid: str) -> None:
         super().__init__(server, sid)
+        self.queue = OutboundQueue()  # asyncio.Queue's four deques, ~3 KB per connection, not needed
         self.ws: HearthWebSocket | None = None
         self.address: str | None = None  # counted against the per-address cap while open
         self.writer_parked = False  # the websocket writer waits on an empty queue, holding nothing
@@ -47,12 +55,39 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         self.queued_bytes = 0
         self.hearth_logged = False
         self.last_ping: float | None = self.last_ping  # when the unanswered ping was due, if any
+        self.ping_timer: asyncio.TimerHandle | None = None
 
     # outbound --------------------------------------------------------------
 
     async def send(self, pkt: packet.Packet) -> None:
-        if await self.check_ping_timeout():
+        if not await self.check_ping_timeout():
+            return
+        self.send_now(pkt)
+
+    def send_now(self, pkt: packet.Packet) -> None:
+        """Write ``pkt`` straight to an idle websocket, or queue it behind what is there."""
+        transport = None if pkt.binary else self.idle_transport()
+        if transport is None:
             self.enqueue(pkt)
+        else:
+            transport.write(text_frame(pkt.encode()))
+
+    def idle_transport(self) -> asyncio.Transport | None:
+        """The TCP transport when nothing is queued or in flight for this socket, else None.
+
+        True when the socket is a settled websocket, its queue is empty, its writer is parked
+        in ``poll`` (holding no packets of its own) and the transport has no bytes waiting: a
+        frame written now cannot overtake anything sent earlier.
+        """
+        ws = self.ws
+        if ws is None or ws.request is None or not self.upgraded or self.upgrading or self.closed or self.dropped:
+            return None
+        if not self.writer_parked or not self.queue.empty():
+            return None
+        transport = ws.request.transport
+        if transport is None or transport.is_closing() or transport.get_write_buffer_size():
+            return None
+        return transport
 
     def enqueue(self, pkt: packet.Packet) -> bool:
         """Queue ``pkt`` unless that would pass the bounds, in which case drop this client."""
@@ -70,19 +105,28 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         queue.put_nowait(pkt)
         return True
 
-    async def poll(self) -> list[packet.Packet]:
+    async def poll(self, *, bounded: bool = True) -> list[packet.Packet]:
+        """What is queued, waiting for the first packet; ``bounded``: at most one ping cycle.
+
+        The websocket writer waits unbounded: with pings written straight to the transport
+        nothing need arrive on its queue for a long time, and the reader (which times out, and
+        sees every pong) ends the writer when the session ends.
+        """
         queue = self.queue
-        try:
-            first = queue.get_nowait()
-        except asyncio.QueueEmpty:
+        if queue.empty():  # waits outside any except block: a parked writer holds no exception
             self.writer_parked = self.upgraded
             try:
-                async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                if bounded:
+                    async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                        first = await queue.get()
+                else:
                     first = await queue.get()
             except (TimeoutError, asyncio.CancelledError):
                 raise exceptions.QueueEmpty() from None
             finally:
                 self.writer_parked = False
+        else:
+            first = queue.get_nowait()
         queue.task_done()
         if first is None:
             return []
@@ -122,9 +166,12 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             return
         await super().close(wait=False, abort=abort, reason=reason)
         self.server.release(self)
+        if self.ping_timer is not None:
+            self.ping_timer.cancel()
+            self.ping_timer = None
         if abort and self.polling and not self.upgraded:
             self.queue.put_nowait(packet.Packet(packet.NOOP))  # a pending poll ends cleanly, with a NOOP
-        if abort or self.upgraded:
+        if (abort or self.upgraded) and not self.dropped:  # a drop has queued its own end marker
             self.queue.put_nowait(None)  # end the websocket writer (after the CLOSE packet) or a poll
         if wait and not abort:
             with contextlib.suppress(TimeoutError):
@@ -142,17 +189,20 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         """The next ping, due one interval from now; its timeout counts from when it was due.
 
         python-engineio stamps the ping when its sleep ends, so a busy loop that wakes late
-        also stretches the timeout; here both are fixed when the ping is scheduled.
+        also stretches the timeout; here both are fixed when the ping is scheduled. A timer
+        (``call_later``), not a task asleep per connection (with its coroutine frame).
         """
         if self.last_ping:
             self.last_ping = None
-            self.server.start_background_task(self._ping_when_due, time.time() + self.server.ping_interval)
+            interval = self.server.ping_interval
+            loop = asyncio.get_running_loop()
+            self.ping_timer = loop.call_later(interval, self._ping_due, time.time() + interval)
 
-    async def _ping_when_due(self, due: float) -> None:
-        await asyncio.sleep(max(0.0, due - time.time()))
+    def _ping_due(self, due: float) -> None:
+        self.ping_timer = None
         if not self.closing and not self.closed:
             self.last_ping = due
-            await self.send(packet.Packet(packet.PING))
+            self.send_now(packet.Packet(packet.PING))
 
     def overdue(self) -> bool:
         """True when a ping went unanswered for longer than the ping timeout."""
@@ -266,14 +316,15 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
                 except exceptions.SocketIsClosedError:
                     break
         finally:
-            self.queue.put_nowait(None)  # unlock the writer so it can exit
+            if not self.dropped:  # a drop has queued its own end marker
+                self.queue.put_nowait(None)  # unlock the writer so it can exit
             await writer
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
     async def _ws_writer(self, ws: HearthWebSocket) -> None:
         while True:
             try:
-                packets = await self.poll()
+                packets = await self.poll(bounded=False)
             except exceptions.QueueEmpty:
                 break
             if not packets:

@@ -31,23 +31,8 @@ log = logging.getLogger("server.transport")
 
 
 def idle_transport(sock: Any) -> asyncio.Transport | None:
-    """The socket's TCP transport when nothing is queued or in flight for it, else None.
-
-    True when the socket is a settled websocket, its queue is empty, its writer is parked in
-    ``poll`` (holding no packets of its own) and the transport has no bytes waiting: a frame
-    written now cannot overtake anything sent earlier.
-    """
-    if not isinstance(sock, EngineSocket):
-        return None
-    ws = sock.ws
-    if ws is None or ws.request is None or not sock.upgraded or sock.upgrading or sock.closed or sock.dropped:
-        return None
-    if not sock.writer_parked or not sock.queue.empty():
-        return None
-    transport = ws.request.transport
-    if transport is None or transport.is_closing() or transport.get_write_buffer_size():
-        return None
-    return transport
+    """The socket's TCP transport when a frame may be written to it now (``EngineSocket.idle_transport``)."""
+    return sock.idle_transport() if isinstance(sock, EngineSocket) else None
 
 
 class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]

@@ -1,0 +1,156 @@
+"""Memory per idle joined connection, per git revision (issue 15 point 3), and where it goes.
+
+    python -m bench.idle_memory HEAD~1 HEAD                      # RSS KB per connection, 2,000 and 10,000
+    python -m bench.idle_memory --levels 2000 HEAD               # one level
+    python -m bench.idle_memory --tracemalloc --levels 2000 HEAD # Python heap per connection, top lines
+
+The connect scenario of ``make bench`` (``loadgen.run_connect``: idle authenticated sockets,
+each joined to a room of 20, 100 connecting at once) against Hearth served from a temporary
+worktree of each revision, by this checkout's virtualenv, on core 0 (generator on core 1).
+The RSS figure is (server VmRSS after the level - before the first connection) / connections,
+as in BENCHMARKS.md. With ``--tracemalloc`` the server runs under ``tracemalloc`` (one frame
+per allocation) and the script prints the Python-heap growth per connection by source line
+instead; tracemalloc's own bookkeeping inflates RSS there, so that run gives no RSS figure.
+Memory does not depend on the machine's load the way time does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from bench import loadgen, procs
+
+SITECUSTOMIZE = """
+import os, pickle, signal, tracemalloc
+_dir = os.environ.get("HEARTH_TM_DIR")
+if _dir:
+    tracemalloc.start(1)
+    def _dump(signum, frame, _n=[0]):
+        _n[0] += 1
+        snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        tmp = os.path.join(_dir, "snap.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(snap, f)
+        os.rename(tmp, os.path.join(_dir, "snap-%d.pickle" % _n[0]))
+    signal.signal(signal.SIGUSR1, _dump)
+"""
+
+
+class TracedWatched(loadgen.Watched):
+    """A watched server whose every RSS reading also takes a tracemalloc snapshot in it."""
+
+    def __init__(self, pid: int, directory: Path) -> None:
+        super().__init__([pid])
+        self.directory = directory
+        self.snapshots: list[tracemalloc.Snapshot] = []
+
+    def rss_mb(self) -> float:
+        n = len(self.snapshots) + 1
+        path = self.directory / f"snap-{n}.pickle"
+        os.kill(self.pids[0], signal.SIGUSR1)
+        deadline = time.monotonic() + 120
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("no tracemalloc snapshot from the server")
+            time.sleep(0.2)
+        with open(path, "rb") as f:
+            self.snapshots.append(pickle.load(f))
+        return super().rss_mb()
+
+
+def worktree(rev: str) -> tuple[str, Path]:
+    sha = subprocess.check_output(["git", "rev-parse", "--short", rev], cwd=procs.REPO, text=True).strip()
+    path = Path(tempfile.mkdtemp(prefix=f"hearth-mem-{sha}-"))
+    subprocess.check_call(["git", "worktree", "add", "--detach", "-q", str(path), rev], cwd=procs.REPO)
+    return sha, path
+
+
+async def measure(rev_dir: Path, levels: list[int], traced: bool, top: int) -> list[dict[str, Any]]:
+    password = procs.random_password()
+    os.environ["HEARTH_BENCH_REPO"] = str(rev_dir)
+    tm_dir = Path(tempfile.mkdtemp(prefix="hearth-tm-"))
+    if traced:
+        (tm_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        os.environ["PYTHONPATH"] = str(tm_dir)
+        os.environ["HEARTH_TM_DIR"] = str(tm_dir)
+    try:
+        srv = procs.start_server("hearth", admin_password=password, cores=(0,))
+    finally:
+        for k in ("PYTHONPATH", "HEARTH_TM_DIR"):
+            os.environ.pop(k, None)
+    try:
+        await procs.wait_healthy(srv)
+        watched = TracedWatched(srv.pid, tm_dir) if traced else loadgen.Watched([srv.pid])
+        rows = await loadgen.run_connect(srv.url, password, levels, watched=watched, room_size=20)
+        if isinstance(watched, TracedWatched):
+            base = watched.snapshots[0]
+            for row, snap in zip(rows, watched.snapshots[1:], strict=False):
+                n = row["connections"]
+                diff = snap.compare_to(base, "lineno")
+                grown = sum(d.size_diff for d in diff)
+                row["heap_per_conn_kb"] = round(grown / n / 1024, 2)
+                row["heap_by_file"] = [
+                    (d.traceback[0].filename, round(d.size_diff / n), round(d.count_diff / n, 2))
+                    for d in snap.compare_to(base, "filename")[:top]
+                ]
+                row["heap_top"] = [
+                    (str(d.traceback[0]), round(d.size_diff / n), round(d.count_diff / n, 2)) for d in diff[:top]
+                ]
+        return rows
+    finally:
+        srv.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.idle_memory", description=__doc__.split("\n\n")[0])
+    p.add_argument("revisions", nargs="+")
+    p.add_argument("--levels", type=int, nargs="+", default=[2000, 10000])
+    p.add_argument("--tracemalloc", action="store_true", help="Python heap per connection by source line")
+    p.add_argument("--top", type=int, default=25)
+    args = p.parse_args(argv)
+    procs.raise_nofile()
+    procs.pin(0, [1])
+    loadgen.install_fast_loop()
+    trees = [worktree(rev) for rev in args.revisions]
+    try:
+        for sha, path in trees:
+            rows = asyncio.run(measure(path, args.levels, args.tracemalloc, args.top))
+            for row in rows:
+                n = row["connections"]
+                if args.tracemalloc:
+                    print(
+                        f"{sha} {n:>6,} conns (alive {row['alive']:,}, failed {row['failed']}): "
+                        f"Python heap {row.get('heap_per_conn_kb')} KB per connection; top lines "
+                        "(bytes per connection, blocks per connection):"
+                    )
+                    for where, size, count in row.get("heap_top", []):
+                        print(f"    {size:>7,} B {count:>6} {where}")
+                    print("  by file:")
+                    for where, size, count in row.get("heap_by_file", []):
+                        print(f"    {size:>7,} B {count:>6} {where}")
+                else:
+                    print(
+                        f"{sha} {n:>6,} conns (alive {row['alive']:,}, failed {row['failed']}): "
+                        f"RSS {row['server_rss_mb']} MB, base {row['server_rss_base_mb']} MB, "
+                        f"{row['rss_per_conn_kb']} KB per connection"
+                    )
+            sys.stdout.flush()
+    finally:
+        for _, path in trees:
+            subprocess.call(["git", "worktree", "remove", "--force", str(path)], cwd=procs.REPO)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
