@@ -198,8 +198,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
         assert dropped("slow_consumer") == before_drops + 1
         assert peak_packets <= settings.max_queue_packets
         assert peak_bytes <= settings.max_queue_bytes + len(blob) + 100
-        left = [stalled_sock.queue.get_nowait() for _ in range(stalled_sock.queue.qsize())]
-        assert all(pkt is None for pkt in left) and stalled_sock.queued_bytes == 0  # freed: wake-up markers only
+        assert stalled_sock.queue.qsize() <= 1 and stalled_sock.queued_bytes == 0  # freed when dropped
         grown_mib = (rss_kib() - before_rss) / 1024
         flooded_mib = sent * len(blob) / 2**20
         print(f"flood: {sent} packets ({flooded_mib:.1f} MiB) before the drop; RSS grew {grown_mib:.1f} MiB")
