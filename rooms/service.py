@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -212,11 +213,22 @@ class RoomService:
         return Member(self.member_ids.member_id(room_id, identity.id), identity.pseudonym, identity.role)
 
     async def join(
-        self, identity: Identity, room_id: str, sid: str, *, rejoin: bool = False, address: str | None = None
+        self,
+        identity: Identity,
+        room_id: str,
+        sid: str,
+        *,
+        rejoin: bool = False,
+        address: str | None = None,
+        before_history: Callable[[str], Awaitable[None]] | None = None,
     ) -> JoinResult:
         """Join a room on socket ``sid``; ``rejoin`` when this socket is already in it (no announcement).
 
         ``address`` is the socket's client address, opaque here: only ever hashed (rule 26).
+
+        ``before_history(room_id)`` runs once the join is allowed and before the history is read:
+        the caller starts delivering the room's new messages to the socket there, so a message
+        stored during the join is in the history, delivered live, or both (never neither).
 
         Peers are limited per identity in joins and in history bytes; the join token is taken
         before the first await and given back, like the bytes, when the join is refused.
@@ -238,6 +250,8 @@ class RoomService:
                     raise
                 if room.locked:
                     raise RoomLocked()
+            if before_history is not None:
+                await before_history(room.id)
             sealed = await self.store.history(room.id, now_ms=self.clock.now_ms(), limit=HISTORY_LIMIT)
             if limited:
                 history_kib = sum(len(s.blob) for s in sealed) / 1024

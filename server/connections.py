@@ -99,6 +99,10 @@ class Connections:
             raise NotMember(room_id)
         return identity, conn.rooms[room_id]
 
+    async def listen(self, sid: str, room_id: str) -> None:
+        """Deliver the room's messages to the socket while its join is still being decided (``enter`` completes it)."""
+        await self.sio.enter_room(sid, wire.channel(room_id))
+
     async def enter(self, sid: str, room_id: str, member: Member) -> None:
         conn = self._conns[sid]
         conn.rooms[room_id] = member

@@ -31,15 +31,26 @@ Ack = dict[str, Any]
 async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
     identity = rt.conns.identity(sid)
     await safety.guidelines_gate(rt, identity, p)  # rule 24: guidelines are answered before waiting
+    rejoin = rt.conns.in_room(sid, p.room)
+    listening: list[str] = []
+
+    async def listen(room_id: str) -> None:  # before the history is read (RoomService.join)
+        listening.append(room_id)
+        await rt.conns.listen(sid, room_id)
+
     try:
         result = await rt.svc.rooms.join(
-            identity, p.room, sid, rejoin=rt.conns.in_room(sid, p.room), address=rt.conns.address(sid)
+            identity, p.room, sid, rejoin=rejoin, address=rt.conns.address(sid), before_history=listen
         )
     except Waiting:
         # Rule 24: the socket waits (outside the room) in a channel of its own for admit or deny.
         waiter = rt.svc.rooms.member_for(identity, p.room)
         await rt.conns.wait_for_admission(sid, p.room, waiter.id)
         await rt.notify.member_waiting(p.room, waiter)
+        raise
+    except BaseException:
+        if listening and not rejoin:
+            await rt.conns.leave(sid, listening[0])
         raise
     await rt.conns.enter(sid, result.room.id, result.you)
     if result.announce:

@@ -231,3 +231,33 @@ async def test_a_client_upgrading_from_polling_gets_every_broadcast_in_order(ser
         assert got == [f"n{i}" for i in range(20)]
     finally:
         await sio.disconnect()
+
+
+async def test_a_message_sent_while_someone_joins_reaches_them(server: Server, connect: Connect) -> None:
+    """Sent after the joiner's history was read but before their join finished: it still arrives,
+    in the history or live (the joiner was refused neither), and once as they see it (by id)."""
+    from server.app import SERVICES
+
+    await server.room("circle")
+    sender = await connect((await server.session())[0])
+    await sender.join("circle")
+    joiner = await connect((await server.session())[0])
+    store = server.app[SERVICES].rooms.store
+    read_history = store.history
+    acks: list[dict[str, object]] = []
+
+    async def history_then_a_message(*args: object, **kwargs: object) -> object:
+        rows = await read_history(*args, **kwargs)  # type: ignore[arg-type]
+        acks.append(await sender.send("circle", "sent during the join"))  # stored after the read
+        return rows
+
+    store.history = history_then_a_message  # type: ignore[method-assign]
+    try:
+        ack = await joiner.join("circle")
+    finally:
+        store.history = read_history  # type: ignore[method-assign]
+    assert acks and acks[0]["ok"], acks
+    sent_id = acks[0]["message"]["id"]  # type: ignore[index]
+    in_history = [m["id"] for m in ack["history"]]
+    live = await joiner.wait_for("message:new", lambda m: m["id"] == sent_id, timeout=5)
+    assert live["text"] == "sent during the join" and sent_id not in in_history

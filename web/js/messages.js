@@ -27,6 +27,22 @@ const quotes = new Map(); // message id -> Set(quote nodes that point at it)
 const extraActions = []; // from addMessageAction()
 let unseen = 0; // messages from others not yet scrolled into view
 let replyHandler = null;
+// message:new for a room whose join is in flight: the server delivers the room's messages from
+// just before it reads the history, so one can arrive ahead of the join's answer (docs/PROTOCOL.md).
+let held = { room: null, messages: [] };
+const HELD_MAX = 200;
+
+/* Keep the messages of roomId that arrive before its join is answered. */
+export function holdMessagesFor(roomId) {
+  held = { room: roomId, messages: [] };
+}
+
+/* The messages held for roomId (oldest first), and stop holding. */
+export function releaseHeld(roomId) {
+  const messages = held.room === roomId ? held.messages : [];
+  held = { room: null, messages: [] };
+  return messages;
+}
 
 /* A feature's action in every message's menu: {action, label, run(msg), visible?(msg), danger?}. */
 export function addMessageAction(action) {
@@ -491,7 +507,10 @@ export function expireMessages(now) {
 function onMessageNew(msg) {
   if (!msg || typeof msg !== "object") return;
   noteServerTime(msg.ts);
-  if (!isHere(msg.room)) return;
+  if (!isHere(msg.room)) {
+    if (held.room === msg.room && held.messages.length < HELD_MAX) held.messages.push(msg);
+    return;
+  }
   const stick = nearBottom();
   renderMessage(msg, { live: true });
   if (stick) scrollToBottom(true);

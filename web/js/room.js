@@ -11,7 +11,7 @@ import { formatDateTime, humanDuration } from "./format.js";
 import { renderRoomHeader } from "./header.js";
 import { isStaff, staffSession } from "./identity.js";
 import { renderMembers } from "./members.js";
-import { clearMessages, renderMessage, scrollToBottom } from "./messages.js";
+import { clearMessages, holdMessagesFor, releaseHeld, renderMessage, scrollToBottom } from "./messages.js";
 import { api } from "./net.js";
 import { clearNotice, notify } from "./notice.js";
 import { here, isHere, myMute, rooms, setHere, setMyMute } from "./room-state.js";
@@ -86,6 +86,7 @@ export function forgetRoom() {
 async function joinRoom(roomId, { rejoin, extra, accept }) {
   if (joining === roomId) return;
   joining = roomId;
+  holdMessagesFor(roomId);
   try {
     const current = here();
     if (current && current.room.id !== roomId) {
@@ -147,6 +148,7 @@ function enterView(ack, keepMute, again) {
   if (ack.you) current.members.set(ack.you.id, ack.you);
   clearMessages();
   for (const msg of ack.history || []) renderMessage(msg);
+  for (const msg of releaseHeld(room.id)) renderMessage(msg); // arrived ahead of this answer; repeats are skipped by id
   $("room-view").hidden = false;
   $("chat").classList.add("in-room");
   showRoomList(false);
