@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
@@ -26,6 +26,22 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[str, list[SealedMessage]], Awaitable[None]]
 Hosted = Callable[[str], bool]
 START = "0-0"
+
+
+class FeedCounts(Protocol):
+    """What the feed reads, counted by the caller (server/metrics.py): one call per room and read."""
+
+    def read(self, hosted: bool, entries: int) -> None: ...
+
+    def fetched(self, bodies: int, size: int) -> None: ...
+
+
+class _Uncounted:
+    def read(self, hosted: bool, entries: int) -> None:
+        pass
+
+    def fetched(self, bodies: int, size: int) -> None:
+        pass
 
 
 def _feed(room_id: str) -> str:
@@ -41,9 +57,16 @@ class RedisFeed:
     """Follows every room's feed; hands the messages of rooms with sockets here to ``deliver``."""
 
     def __init__(
-        self, client: aioredis.Redis, *, block_ms: int = 1000, refresh_s: float = 1.0, retry_s: float = 0.2
+        self,
+        client: aioredis.Redis,
+        *,
+        block_ms: int = 1000,
+        refresh_s: float = 1.0,
+        retry_s: float = 0.2,
+        counts: FeedCounts | None = None,
     ) -> None:
         self.r = client
+        self.counts: FeedCounts = counts or _Uncounted()
         self.block_ms = block_ms
         self.refresh_s = refresh_s
         self.retry_s = retry_s
@@ -123,7 +146,9 @@ class RedisFeed:
             room_id = text(stream).split(":")[2]
             if room_id not in self.cursors or not entries:
                 continue
-            if hosted(room_id):
+            here = hosted(room_id)
+            self.counts.read(here, len(entries))
+            if here:
                 ids = [text(fields[b"id"]) for _, fields in entries if b"id" in fields]
                 await deliver(room_id, await self._bodies(room_id, ids))
             self.cursors[room_id] = text(entries[-1][0])
@@ -136,8 +161,10 @@ class RedisFeed:
             for message_id in ids:
                 pipe.hmget(key("room", room_id, "msg", message_id), ["ts", "expires_at", "epoch", "blob"])
             rows = await pipe.execute()
-        return [
+        found = [
             SealedMessage(room_id, message_id, int(ts), int(exp), int(epoch), bytes(blob))
             for message_id, (ts, exp, epoch, blob) in zip(ids, rows, strict=True)
             if blob is not None
         ]
+        self.counts.fetched(len(found), sum(len(m.blob) for m in found))
+        return found

@@ -29,6 +29,52 @@ PUBSUB_REJECTED = Counter(
     ["channel", "reason"],
     registry=REGISTRY,
 )
+# What each process receives from Redis, by kind (never by room: the labels stay a handful).
+# Socket.IO pub/sub (hearth-socketio), counted as it arrives, sealed: "own" is this process's
+# own publication heard back, "hosted" concerns a room or socket with a socket here, "foreign"
+# one with none here (received and opened for nothing), "rejected" did not open.
+PUBSUB_RECEIVED = Counter(
+    "hearth_pubsub_received_total",
+    "Socket.IO pub/sub messages received by this process, by kind (own, hosted, foreign, rejected)",
+    ["kind"],
+    registry=REGISTRY,
+)
+PUBSUB_RECEIVED_BYTES = Counter(
+    "hearth_pubsub_received_bytes_total",
+    "Bytes of Socket.IO pub/sub messages received by this process (sealed, as Redis sent them), by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+# Room feeds (rooms/redis_feed.py): every process reads every room's feed entries (ids only)
+# and fetches the bodies of the rooms it hosts.
+FEED_ENTRIES = Counter(
+    "hearth_feed_entries_read_total",
+    "Room feed entries read by this process, by kind (hosted: the room has a socket here; foreign: none)",
+    ["kind"],
+    registry=REGISTRY,
+)
+FEED_BODIES = Counter(
+    "hearth_feed_bodies_fetched_total", "Message bodies fetched from Redis for delivery here", registry=REGISTRY
+)
+FEED_BODY_BYTES = Counter(
+    "hearth_feed_body_bytes_total", "Bytes of sealed message bodies fetched for delivery here", registry=REGISTRY
+)
+
+
+class FeedMetrics:
+    """rooms.redis_feed.FeedCounts onto the counters above."""
+
+    def __init__(self) -> None:
+        self._entries = {True: FEED_ENTRIES.labels("hosted"), False: FEED_ENTRIES.labels("foreign")}
+
+    def read(self, hosted: bool, entries: int) -> None:
+        self._entries[hosted].inc(entries)
+
+    def fetched(self, bodies: int, size: int) -> None:
+        FEED_BODIES.inc(bodies)
+        FEED_BODY_BYTES.inc(size)
+
+
 # Counts only: never the text, the phrase that matched, a pseudonym or a member id.
 CRISIS_SIGNALS = Counter("hearth_crisis_signals_total", "Messages that matched a crisis phrase", registry=REGISTRY)
 SUPPORT_REQUESTS = Counter("hearth_support_requests_total", "Help requests made (support:request)", registry=REGISTRY)

@@ -13,6 +13,7 @@ from moderation.store import ModStore
 from rooms.errors import Unavailable
 from rooms.presence import Presence
 from rooms.store import RoomStore
+from server import metrics
 from server.bus import CHANNEL as CONTROL_CHANNEL
 from server.bus import Bus, LocalBus, RedisBus
 from server.config import Config, ConfigError
@@ -106,5 +107,11 @@ async def _open_redis(config: Config) -> Stores:
     # then the client closes.
     closers: list[Closer] = [client.aclose, presence.aclose, bus.aclose]
     return Stores(
-        room_store, RedisModStore(client), presence, bus, RedisSafetyStore(client), RedisFeed(client), closers
+        room_store,
+        RedisModStore(client),
+        presence,
+        bus,
+        RedisSafetyStore(client),
+        RedisFeed(client, counts=metrics.FeedMetrics()),
+        closers,
     )

@@ -22,6 +22,7 @@ from engineio import packet as eio_packet
 from socketio import packet
 
 from rooms.redis_common import stop_task
+from server import metrics
 from server.pubsub_seal import ChannelSeal, Rejected
 from server.transport.counters import DIRECT_FRAMES, QUEUED_PACKETS
 from server.transport.engine_socket import EngineSocket
@@ -150,12 +151,48 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
                 log.warning("event=socketio_publish code=unavailable attempt=%d error=%s", attempt, type(exc).__name__)
         return None
 
-    async def _listen(self) -> AsyncIterator[bytes]:
+    async def _listen(self) -> AsyncIterator[Any]:
+        """Each message heard, opened and decoded (the stock ``_thread`` takes a dict as it is).
+
+        Counted by what it concerned here (``hearth_pubsub_received_*{kind}``): every process
+        hears every publication, its own included, whether or not it hosts the room.
+        """
+        counted = _RECEIVED
         async for data in super()._listen():
             try:
-                yield self.seal.open(data)
+                opened = self.seal.open(data)
             except Rejected:
-                continue  # logged and counted
+                kind = "rejected"  # logged and counted by the seal too
+            else:
+                try:
+                    message = self.json.loads(opened)
+                except ValueError:
+                    kind = "rejected"
+                else:
+                    kind = self._kind(message)
+            messages, size = counted[kind]
+            messages.inc()
+            size.inc(len(data))
+            if kind != "rejected":
+                yield message
+
+    def _kind(self, message: Any) -> str:
+        """own (our publication heard back), hosted (a room or socket here), foreign (none here)."""
+        if not isinstance(message, dict):
+            return "foreign"  # the stock listener ignores it too
+        method = message.get("method")
+        mine = message.get("host_id") == self.host_id
+        if method == "callback":  # an answer addressed to the process that asked (Hearth asks none across)
+            return "hosted" if mine else "foreign"
+        if mine:
+            return "own"
+        target = message.get("room") if method in ("emit", "close_room") else message.get("sid")
+        rooms = self.rooms.get(message.get("namespace") or "/", {})
+        if target is None:
+            return "hosted" if rooms else "foreign"  # the whole namespace
+        if isinstance(target, list):
+            return "hosted" if any(rooms.get(t) for t in target) else "foreign"
+        return "hosted" if rooms.get(target) else "foreign"
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         # The stock listener backs off 1, 2, 4 ... 60 s after Redis goes away, so broadcasts
@@ -179,6 +216,10 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectEmit):  # type: ignor
 
 
 CHANNEL = "hearth-socketio"
+_RECEIVED = {
+    kind: (metrics.PUBSUB_RECEIVED.labels(kind), metrics.PUBSUB_RECEIVED_BYTES.labels(kind))
+    for kind in ("own", "hosted", "foreign", "rejected")
+}
 
 
 def make_manager(redis_url: str | None, secret_keys: tuple[bytes, ...] = ()) -> DirectManager | DirectRedisManager:
