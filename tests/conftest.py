@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -281,6 +282,17 @@ async def connect(server: Server) -> AsyncIterator[Connect]:
     for client in clients:
         if client.sio.connected:
             await client.sio.disconnect()
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 15) -> None:
+    """SIGTERM a server process (a graceful shutdown) and wait; kill it if it has not exited by ``timeout``."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[str] | None = None, timeout: float = 30) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import ADMIN_PASSWORD, TEST_KEY, free_port
+from tests.conftest import ADMIN_PASSWORD, TEST_KEY, free_port, stop_process
 
 # A fuzzing pass of about half a minute per store: `make test` runs it, `make check` does not.
 pytestmark = pytest.mark.slow
@@ -126,13 +125,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         _wait_healthy(base, proc, log)
         yield _seed(base, proc, log)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
     # After every operation was fuzzed: a clean exit, and not one traceback in the log.
     assert proc.returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text(), log.read_text()
