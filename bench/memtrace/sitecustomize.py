@@ -10,6 +10,8 @@ inherit the environment, and only they have ``HEARTH_DATA_DIR``) then install wh
         ``kill -USR2 <server pid>`` calls glibc's malloc_trim(0)
     PYTHONPATH=bench/memtrace MEMTRACE_MALLOCSTATS=1 ...
         ``kill -USR1 <server pid>`` writes sys._debugmallocstats() (pymalloc arenas) to the server log
+    PYTHONPATH=bench/memtrace MEMTRACE_NO_UVLOOP=1 ...
+        the servers run on asyncio's own event loop instead of uvloop
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def _install() -> None:
             sys.stderr.flush()
 
         signal.signal(signal.SIGUSR1, stats)
+    if os.environ.get("MEMTRACE_NO_UVLOOP"):
+        import sys
+
+        sys.modules["uvloop"] = None  # type: ignore[assignment]  # server/cli.py falls back on ImportError
     if os.environ.get("MEMTRACE_TRIM"):
         import ctypes
 
