@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from rooms.errors import RoomFull
 from rooms.models import Member, Role
 from rooms.names import numbered
+
+# Told when a member this process holds sockets of was removed while it was cut off from the shared
+# store: (room id, member id, banned until or None). The server takes those sockets out of the room.
+RemovedWhileAway = Callable[[str, str, int | None], Awaitable[None]]
 
 
 class Presence(Protocol):
@@ -28,14 +32,19 @@ class Presence(Protocol):
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         """Remove a socket; True when that was the member's last one in the room."""
 
-    async def remove_member(self, room_id: str, member_id: str) -> list[str]:
-        """Remove every socket of a member; return their sids."""
+    async def remove_member(self, room_id: str, member_id: str, *, banned_until: int | None = None) -> list[str]:
+        """Remove every socket of a member; return their sids. ``banned_until``: the ban this removal
+        came with, for a process that was cut off meanwhile and takes its sockets out on return."""
 
     async def holders(self, room_id: str, member_id: str) -> set[str]:
         """The ids of the processes holding a socket of this member in this room."""
 
     def forget(self, room_id: str, member_id: str) -> None:
         """This process's sockets of the member were taken out of the room (by a kick)."""
+
+    def on_removed_while_away(self, callback: RemovedWhileAway) -> None:
+        """Who takes a member's sockets here out of a room when the member turns out to have been
+        removed while this process was cut off from the shared store (it missed the kick)."""
 
     async def members(self, room_id: str) -> list[Member]: ...
     async def counts(self, room_ids: list[str]) -> dict[str, int]: ...
@@ -101,7 +110,7 @@ class MemoryPresence:
             self._rooms.pop(room_id, None)
         return True
 
-    async def remove_member(self, room_id: str, member_id: str) -> list[str]:
+    async def remove_member(self, room_id: str, member_id: str, *, banned_until: int | None = None) -> list[str]:
         online = self._rooms.get(room_id, {})
         entry = online.pop(member_id, None)
         if not online:
@@ -114,6 +123,9 @@ class MemoryPresence:
 
     def forget(self, room_id: str, member_id: str) -> None:
         """Nothing to do: remove_member() is this process's whole record."""
+
+    def on_removed_while_away(self, callback: RemovedWhileAway) -> None:
+        """Never called: one process is never cut off from its own presence."""
 
     async def members(self, room_id: str) -> list[Member]:
         return [e.member for e in self._rooms.get(room_id, {}).values()]

@@ -15,12 +15,14 @@ from crypto.sealing import SealError, open_sealed, seal
 from rooms.errors import RoomFull, Unavailable
 from rooms.models import Member, Role
 from rooms.names import numbered
+from rooms.presence import RemovedWhileAway
 from rooms.redis_common import DOWN, guarded, key, script, stop_task, text, texts
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 0.5  # a failed beat is retried this soon
 UNREADABLE = "Someone"  # a pseudonym sealed under a secret key this process does not have yet
+REMOVED_SINCE = -2  # presence_join.lua: the member was removed after this socket joined
 
 
 def _aad(room_id: str, member_id: str) -> bytes:
@@ -55,6 +57,8 @@ class RedisPresence:
         # reach Redis yet (finished by reap()).
         self._local: dict[tuple[str, str], Member] = {}
         self._local_names: dict[tuple[str, str], tuple[str, ...]] = {}  # their name keys (rule 27)
+        self._local_removals: dict[tuple[str, str], int] = {}  # the member's removal count when it joined
+        self._on_removed: RemovedWhileAway | None = None
         self._pending_leaves: dict[tuple[str, str], str] = {}
         self._out_of_touch_at: float | None = None  # monotonic time of the last failed beat
         # rooms/lua/presence_*.lua, each behind the shared presence_lib.lua.
@@ -156,24 +160,72 @@ class RedisPresence:
         with contextlib.suppress(Unavailable):
             await guarded(self.r.delete)(self._heartbeat(self.process_id))
 
+    def on_removed_while_away(self, callback: RemovedWhileAway) -> None:
+        """Who takes a member's local sockets out when ``_reassert`` finds it was removed meanwhile."""
+        self._on_removed = callback
+
     async def _reassert(self) -> None:
-        """Put this process's sockets back after its heartbeat lapsed (capacity was checked when they joined)."""
+        """Put this process's sockets back after its heartbeat lapsed (capacity was checked when they joined).
+
+        A member removed (``mod:remove``) while we were cut off is not put back: another process
+        may have reaped our sockets and then removed the member without us hearing the kick.
+        Its sockets here are forgotten and handed to the ``on_removed_while_away`` callback.
+        """
+        removed: dict[tuple[str, str], int | None] = {}
         for (room_id, sid), member in list(self._local.items()):
-            await self._join_script(room_id, member, sid, None, self._local_names.get((room_id, sid), ()))
-        if self._local:
-            log.info("event=presence_reasserted process=%s sockets=%d", self.process_id, len(self._local))
+            if (room_id, sid) not in self._local:  # forgotten meanwhile (a kick, a leave)
+                continue
+            seen = self._local_removals.get((room_id, sid), 0)
+            result = await self._join_script(
+                room_id, member, sid, None, self._local_names.get((room_id, sid), ()), seen=seen
+            )
+            if result[0] == REMOVED_SINCE:
+                self._drop_local(room_id, sid)
+                removed[room_id, member.id] = result[2]
+        if self._local or removed:
+            log.info(
+                "event=presence_reasserted process=%s sockets=%d removed_meanwhile=%d",
+                self.process_id,
+                len(self._local),
+                len(removed),
+            )
+        for (room_id, member_id), banned_until in removed.items():
+            if self._on_removed is None:
+                continue
+            try:
+                await self._on_removed(room_id, member_id, banned_until)
+            except Exception:  # the others must still be handled
+                log.exception("event=presence_removed_meanwhile unhandled process=%s", self.process_id)
+
+    def _drop_local(self, room_id: str, sid: str) -> None:
+        self._local.pop((room_id, sid), None)
+        self._local_names.pop((room_id, sid), None)
+        self._local_removals.pop((room_id, sid), None)
 
     # presence ------------------------------------------------------------------
 
+    @staticmethod
+    def _removals(room_id: str) -> str:
+        return key("presence", "room", room_id, "removals")
+
     async def _join_script(
-        self, room_id: str, member: Member, sid: str, capacity: int | None, names: Sequence[str]
-    ) -> tuple[int, int]:
+        self,
+        room_id: str,
+        member: Member,
+        sid: str,
+        capacity: int | None,
+        names: Sequence[str],
+        *,
+        seen: int | None = None,
+    ) -> tuple[int, int, int | None]:
+        """(first / RoomFull -1 / REMOVED_SINCE, number, removal count; after REMOVED_SINCE: ban end)."""
         result = await self._join(
             keys=[
                 self._sockets(room_id),
                 self._members(room_id),
                 self._proc_rooms(self.process_id),
                 self._names(room_id),
+                self._removals(room_id),
             ],
             args=[
                 self.HEARTBEAT_PREFIX,
@@ -184,10 +236,14 @@ class RedisPresence:
                 self._seal(room_id, member),
                 "" if capacity is None else capacity,
                 room_id,
+                "" if seen is None else seen,
                 *names,
             ],
         )
-        return int(result[0]), int(result[1])
+        if int(result[0]) == REMOVED_SINCE:
+            banned = text(result[3]) if len(result) > 3 else ""
+            return REMOVED_SINCE, 0, int(banned) if banned else None
+        return int(result[0]), int(result[1]), int(result[2])
 
     async def join(self, room_id: str, member: Member, sid: str, *, capacity: int | None) -> bool:
         first, _ = await self.join_named(room_id, member, sid, capacity=capacity, names=())
@@ -198,18 +254,18 @@ class RedisPresence:
         self, room_id: str, member: Member, sid: str, *, capacity: int | None, names: Sequence[str]
     ) -> tuple[bool, int]:
         self._pending_leaves.pop((room_id, sid), None)
-        result, number = await self._join_script(room_id, member, sid, capacity, names)
+        result, number, removals = await self._join_script(room_id, member, sid, capacity, names)
         if result < 0:
             raise RoomFull()
         self._local[room_id, sid] = member
         self._local_names[room_id, sid] = tuple(names)
+        self._local_removals[room_id, sid] = removals or 0
         return bool(result), number
 
     async def leave(self, room_id: str, member_id: str, sid: str) -> bool:
         """Remove a socket. When Redis cannot be reached the leave is kept and retried by ``reap()``,
         which then reports the member as gone: a leave is never lost, and never raises."""
-        self._local.pop((room_id, sid), None)
-        self._local_names.pop((room_id, sid), None)
+        self._drop_local(room_id, sid)
         try:
             return await self._leave_now(room_id, member_id, sid)
         except Unavailable:
@@ -226,12 +282,12 @@ class RedisPresence:
         return bool(last)
 
     @guarded
-    async def remove_member(self, room_id: str, member_id: str) -> list[str]:
+    async def remove_member(self, room_id: str, member_id: str, *, banned_until: int | None = None) -> list[str]:
         sids = sorted(
             text(s)
             for s in await self._remove(
-                keys=[self._sockets(room_id), self._members(room_id), self._names(room_id)],
-                args=[self.HEARTBEAT_PREFIX, member_id],
+                keys=[self._sockets(room_id), self._members(room_id), self._names(room_id), self._removals(room_id)],
+                args=[self.HEARTBEAT_PREFIX, member_id, "" if banned_until is None else banned_until],
             )
         )
         self.forget(room_id, member_id)
@@ -241,8 +297,7 @@ class RedisPresence:
         """This process no longer holds sockets of this member in this room (they were removed)."""
         for room_sid, member in list(self._local.items()):
             if room_sid[0] == room_id and member.id == member_id:
-                del self._local[room_sid]
-                self._local_names.pop(room_sid, None)
+                self._drop_local(*room_sid)
 
     @guarded
     async def holders(self, room_id: str, member_id: str) -> set[str]:
@@ -287,11 +342,12 @@ class RedisPresence:
     @guarded
     async def drop_room(self, room_id: str) -> None:
         for room_sid in [rs for rs in self._local if rs[0] == room_id]:
-            del self._local[room_sid]
-            self._local_names.pop(room_sid, None)
+            self._drop_local(*room_sid)
         for room_sid in [rs for rs in self._pending_leaves if rs[0] == room_id]:
             del self._pending_leaves[room_sid]
-        await self.r.delete(self._sockets(room_id), self._members(room_id), self._names(room_id))
+        await self.r.delete(
+            self._sockets(room_id), self._members(room_id), self._names(room_id), self._removals(room_id)
+        )
 
     def may_reap(self) -> bool:
         """Judge others dead only after our own beats have reached Redis for a whole TTL.

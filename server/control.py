@@ -34,6 +34,7 @@ class Control:
         self.notify = notify
         self.presence = presence
         self.returning = returning
+        presence.on_removed_while_away(self.removed_while_away)
 
     async def sanctioned(self, room_id: str, member_id: str, until: int | None) -> None:
         """A member was muted or banned: every process marks the addresses of that member's sockets (rule 26).
@@ -75,6 +76,12 @@ class Control:
                 sid, room_id, reason, until if isinstance(until, int) else None, here_only=True
             )
             await self.conns.leave(sid, room_id)
+
+    async def removed_while_away(self, room_id: str, member_id: str, banned_until: int | None) -> None:
+        """This process was cut off from Redis (and reaped) while the member was removed: it missed the
+        kick, so it carries it out now that it is back, instead of putting the sockets back in the room."""
+        reason = "removed" if banned_until is None else "banned"
+        await self._kick_here({"room": room_id, "member": member_id, "reason": reason, "banned_until": banned_until})
 
     async def room_changed(self, room_id: str) -> None:
         """Tell every process to drop its cached copy of a room's settings."""

@@ -29,7 +29,7 @@ class Realtime:
         """
         holders = await self.svc.presence.holders(kick.room, kick.member_id)
         await self.control.kick(kick, holders)
-        sids = await self.svc.presence.remove_member(kick.room, kick.member_id)
+        sids = await self.svc.presence.remove_member(kick.room, kick.member_id, banned_until=kick.banned_until)
         if holders or sids:
             await self.notify.member_left(kick.room, kick.member_id, LeaveReason.REMOVED)
             record = await self.svc.rooms.store.get_member(kick.room, kick.member_id)

@@ -458,3 +458,43 @@ async def test_stop_task_ends_a_loop_whose_first_cancellation_was_swallowed() ->
     await asyncio.sleep(0.02)
     await asyncio.wait_for(stop_task(task), 5)
     assert task.cancelled() and swallowed == 1
+
+
+async def test_a_member_removed_while_their_process_was_cut_off_is_not_put_back(private_redis: RedisProcess) -> None:
+    """a's heartbeat lapses, b reaps a's sockets and removes river (a hears no kick); back, a must not
+    re-assert river's socket: it hands it to the server to take out instead. heron is put back."""
+    clients = [connect(private_redis.url), connect(private_redis.url)]
+    a = RedisPresence(clients[0], seal_keys=[SEAL_KEY], process_id="pa", ttl_ms=3000, interval_s=60)
+    b = RedisPresence(clients[1], seal_keys=[SEAL_KEY], process_id="pb", ttl_ms=3000, interval_s=60)
+    told: list[tuple[str, str, int | None]] = []
+
+    async def removed(room_id: str, member_id: str, banned_until: int | None) -> None:
+        told.append((room_id, member_id, banned_until))
+
+    a.on_removed_while_away(removed)
+    try:
+        await a.start()  # its beat loop waits a minute: the test beats by hand
+        await b.start()
+        await a.join("circle", peer("river"), "a1", capacity=None)
+        await a.join("circle", peer("heron"), "a2", capacity=None)
+        await a.join("other", peer("river"), "a3", capacity=None)  # removed from circle only
+        await clients[0].delete(key("presence", "process", "pa"))  # a's heartbeat lapsed (cut off)
+        assert await b.reap() == [("circle", "heron"), ("circle", "river"), ("other", "river")]
+        assert await b.remove_member("circle", "river", banned_until=123) == []  # nobody left to kick
+        await a.beat()  # a is back: its heartbeat was gone, so it puts its sockets back
+        assert told == [("circle", "river", 123)]
+        assert [m.id for m in await b.members("circle")] == ["heron"]
+        assert [m.id for m in await b.members("other")] == ["river"]
+
+        # Removed, then back in the room (no ban): a later lapse puts the new socket back.
+        await a.join("circle", peer("river"), "a4", capacity=None)
+        await clients[0].delete(key("presence", "process", "pa"))
+        await b.reap()
+        await a.beat()
+        assert told == [("circle", "river", 123)]
+        assert [m.id for m in await b.members("circle")] == ["heron", "river"]
+    finally:
+        await a.aclose()
+        await b.aclose()
+        for c in clients:
+            await c.aclose()

@@ -1,0 +1,69 @@
+"""Memory probes for a soak's server processes; not imported by Hearth itself.
+
+Put this folder on ``PYTHONPATH`` for ``python -m bench.soak``: the servers it starts (they
+inherit the environment, and only they have ``HEARTH_DATA_DIR``) then install what is asked:
+
+    PYTHONPATH=bench/memtrace MEMTRACE_DIR=/tmp/snaps SOAK_SECONDS=300 python -m bench.soak
+        tracemalloc (MEMTRACE_FRAMES, default 5); ``kill -USR1 <server pid>`` dumps a snapshot
+        to MEMTRACE_DIR (compare two with tracemalloc.Snapshot.load(...).compare_to(...))
+    PYTHONPATH=bench/memtrace MEMTRACE_TRIM=1 ...
+        ``kill -USR2 <server pid>`` calls glibc's malloc_trim(0)
+    PYTHONPATH=bench/memtrace MEMTRACE_MALLOCSTATS=1 ...
+        ``kill -USR1 <server pid>`` writes sys._debugmallocstats() (pymalloc arenas) to the server log
+    PYTHONPATH=bench/memtrace MEMTRACE_NO_UVLOOP=1 ...
+        the servers run on asyncio's own event loop instead of uvloop
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+
+def _install() -> None:
+    if not os.environ.get("HEARTH_DATA_DIR"):
+        return  # not a Hearth server (the soak itself, pip, ...)
+    snaps = os.environ.get("MEMTRACE_DIR")
+    if snaps:
+        import gc
+        import tracemalloc
+
+        tracemalloc.start(int(os.environ.get("MEMTRACE_FRAMES", "5")))
+        taken = [0]
+
+        def dump(signum: int, frame: FrameType | None) -> None:
+            gc.collect()
+            taken[0] += 1
+            tracemalloc.take_snapshot().dump(os.path.join(snaps, f"{os.getpid()}-{taken[0]:03d}.snap"))
+
+        signal.signal(signal.SIGUSR1, dump)
+    elif os.environ.get("MEMTRACE_MALLOCSTATS"):
+        import gc
+        import sys
+
+        def stats(signum: int, frame: FrameType | None) -> None:
+            gc.collect()
+            sys.stderr.write("=== MALLOCSTATS ===\n")
+            sys.stderr.flush()
+            sys._debugmallocstats()
+            sys.stderr.write("=== END ===\n")
+            sys.stderr.flush()
+
+        signal.signal(signal.SIGUSR1, stats)
+    if os.environ.get("MEMTRACE_NO_UVLOOP"):
+        import sys
+
+        sys.modules["uvloop"] = None  # type: ignore[assignment]  # server/cli.py falls back on ImportError
+    if os.environ.get("MEMTRACE_TRIM"):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+
+        def trim(signum: int, frame: FrameType | None) -> None:
+            libc.malloc_trim(0)
+
+        signal.signal(signal.SIGUSR2, trim)
+
+
+_install()
