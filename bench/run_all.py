@@ -631,9 +631,10 @@ def update_doc(lines: dict[str, dict[str, Any]]) -> None:
     # the summary: this run's scenarios, the last stored line for the others
     blocks["summary"] = summary({**latest_lines(list(ALL_SCENARIOS)), **lines})
     for sc, body in blocks.items():
-        pat = re.compile(rf"(<!-- BEGIN GENERATED: {sc} -->\n).*?(\n<!-- END GENERATED: {sc} -->)", re.S)
+        # An empty block ("BEGIN -->\nEND") must match too, or it stays empty for ever.
+        pat = re.compile(rf"(<!-- BEGIN GENERATED: {sc} -->\n).*?(<!-- END GENERATED: {sc} -->)", re.S)
         if pat.search(text):
-            text = pat.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+            text = pat.sub(lambda m, body=body: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text)
     DOC.write_text(text)
     log(f"updated {DOC}")
 
