@@ -40,7 +40,7 @@ test: install-dev system-deps
 
 # Day-to-day: lint plus every test but the real-time and browser ones.
 check: lint system-deps
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -n 2 -m "not slow and not browser"
 
 # Node's socket.io (bench/node, pinned by its package-lock.json) is the anchor every figure is divided by.
 bench: install-dev system-deps
