@@ -18,54 +18,50 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
 from bench import loadgen, procs
 
-SITECUSTOMIZE = """
-import os, pickle, signal, tracemalloc
-_dir = os.environ.get("HEARTH_TM_DIR")
-if _dir:
-    tracemalloc.start(1)
-    def _dump(signum, frame, _n=[0]):
-        _n[0] += 1
-        snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
-        tmp = os.path.join(_dir, "snap.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(snap, f)
-        os.rename(tmp, os.path.join(_dir, "snap-%d.pickle" % _n[0]))
-    signal.signal(signal.SIGUSR1, _dump)
-"""
+MEMTRACE = Path(__file__).resolve().parent / "memtrace"  # the probe the server loads (sitecustomize.py)
+Heap = dict[str, dict[str, list[int]]]  # what the probe writes: {"lineno"|"filename": {where: [bytes, blocks]}}
+
+
+def growth(base: Heap, later: Heap, kind: str) -> list[tuple[str, int, int]]:
+    """(where, bytes, blocks) grown from ``base`` to ``later``, largest change first."""
+    before, after = base[kind], later[kind]
+    rows = []
+    for where in before.keys() | after.keys():
+        size0, count0 = before.get(where, (0, 0))
+        size1, count1 = after.get(where, (0, 0))
+        rows.append((where, size1 - size0, count1 - count0))
+    return sorted(rows, key=lambda r: abs(r[1]), reverse=True)
 
 
 class TracedWatched(loadgen.Watched):
-    """A watched server whose every RSS reading also takes a tracemalloc snapshot in it."""
+    """A watched server whose every RSS reading also has it write its heap (bench/memtrace)."""
 
     def __init__(self, pid: int, directory: Path) -> None:
         super().__init__([pid])
         self.directory = directory
-        self.snapshots: list[tracemalloc.Snapshot] = []
+        self.heaps: list[Heap] = []
 
     def rss_mb(self) -> float:
-        n = len(self.snapshots) + 1
-        path = self.directory / f"snap-{n}.pickle"
+        path = self.directory / f"{self.pids[0]}-{len(self.heaps) + 1:03d}.json"
         os.kill(self.pids[0], signal.SIGUSR1)
         deadline = time.monotonic() + 120
         while not path.exists():
             if time.monotonic() > deadline:
-                raise TimeoutError("no tracemalloc snapshot from the server")
+                raise TimeoutError("no heap statistics from the server")
             time.sleep(0.2)
-        with open(path, "rb") as f:
-            self.snapshots.append(pickle.load(f))
+        self.heaps.append(json.loads(path.read_text()))
         return super().rss_mb()
 
 
@@ -80,33 +76,28 @@ async def measure(rev_dir: Path, levels: list[int], traced: bool, top: int) -> l
     password = procs.random_password()
     os.environ["HEARTH_BENCH_REPO"] = str(rev_dir)
     tm_dir = Path(tempfile.mkdtemp(prefix="hearth-tm-"))
+    probe = {"PYTHONPATH": str(MEMTRACE), "MEMTRACE_DIR": str(tm_dir), "MEMTRACE_FRAMES": "1"}
     if traced:
-        (tm_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
-        os.environ["PYTHONPATH"] = str(tm_dir)
-        os.environ["HEARTH_TM_DIR"] = str(tm_dir)
+        os.environ.update(probe)
     try:
         srv = procs.start_server("hearth", admin_password=password, cores=(0,))
     finally:
-        for k in ("PYTHONPATH", "HEARTH_TM_DIR"):
+        for k in probe:
             os.environ.pop(k, None)
     try:
         await procs.wait_healthy(srv)
         watched = TracedWatched(srv.pid, tm_dir) if traced else loadgen.Watched([srv.pid])
         rows = await loadgen.run_connect(srv.url, password, levels, watched=watched, room_size=20)
         if isinstance(watched, TracedWatched):
-            base = watched.snapshots[0]
-            for row, snap in zip(rows, watched.snapshots[1:], strict=False):
+            base = watched.heaps[0]
+            for row, heap in zip(rows, watched.heaps[1:], strict=False):
                 n = row["connections"]
-                diff = snap.compare_to(base, "lineno")
-                grown = sum(d.size_diff for d in diff)
-                row["heap_per_conn_kb"] = round(grown / n / 1024, 2)
-                row["heap_by_file"] = [
-                    (d.traceback[0].filename, round(d.size_diff / n), round(d.count_diff / n, 2))
-                    for d in snap.compare_to(base, "filename")[:top]
-                ]
-                row["heap_top"] = [
-                    (str(d.traceback[0]), round(d.size_diff / n), round(d.count_diff / n, 2)) for d in diff[:top]
-                ]
+                by_line = growth(base, heap, "lineno")
+                row["heap_per_conn_kb"] = round(sum(r[1] for r in by_line) / n / 1024, 2)
+                per_conn = [(w, round(size / n), round(count / n, 2)) for w, size, count in by_line[:top]]
+                by_file = growth(base, heap, "filename")[:top]
+                row["heap_top"] = per_conn
+                row["heap_by_file"] = [(w, round(size / n), round(count / n, 2)) for w, size, count in by_file]
         return rows
     finally:
         srv.stop()

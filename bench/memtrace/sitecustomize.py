@@ -4,8 +4,9 @@ Put this folder on ``PYTHONPATH`` for ``python -m bench.soak``: the servers it s
 inherit the environment, and only they have ``HEARTH_DATA_DIR``) then install what is asked:
 
     PYTHONPATH=bench/memtrace MEMTRACE_DIR=/tmp/snaps SOAK_SECONDS=300 python -m bench.soak
-        tracemalloc (MEMTRACE_FRAMES, default 5); ``kill -USR1 <server pid>`` dumps a snapshot
-        to MEMTRACE_DIR (compare two with tracemalloc.Snapshot.load(...).compare_to(...))
+        tracemalloc (MEMTRACE_FRAMES, default 5); ``kill -USR1 <server pid>`` writes the Python heap
+        by source line and by file, as JSON (``{"lineno": {"file:line": [bytes, blocks]}, "filename":
+        {...}}``), to MEMTRACE_DIR/<pid>-<n>.json; ``bench.idle_memory.growth`` diffs two of them
     PYTHONPATH=bench/memtrace MEMTRACE_TRIM=1 ...
         ``kill -USR2 <server pid>`` calls glibc's malloc_trim(0)
     PYTHONPATH=bench/memtrace MEMTRACE_MALLOCSTATS=1 ...
@@ -27,6 +28,7 @@ def _install() -> None:
     snaps = os.environ.get("MEMTRACE_DIR")
     if snaps:
         import gc
+        import json
         import tracemalloc
 
         tracemalloc.start(int(os.environ.get("MEMTRACE_FRAMES", "5")))
@@ -35,7 +37,18 @@ def _install() -> None:
         def dump(signum: int, frame: FrameType | None) -> None:
             gc.collect()
             taken[0] += 1
-            tracemalloc.take_snapshot().dump(os.path.join(snaps, f"{os.getpid()}-{taken[0]:03d}.snap"))
+            snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+            heap = {
+                "lineno": {
+                    f"{s.traceback[0].filename}:{s.traceback[0].lineno}": [s.size, s.count]
+                    for s in snap.statistics("lineno")
+                },
+                "filename": {s.traceback[0].filename: [s.size, s.count] for s in snap.statistics("filename")},
+            }
+            path = os.path.join(snaps, f"{os.getpid()}-{taken[0]:03d}.json")
+            with open(path + ".tmp", "w") as f:
+                json.dump(heap, f)
+            os.rename(path + ".tmp", path)  # a reader never sees half a file
 
         signal.signal(signal.SIGUSR1, dump)
     elif os.environ.get("MEMTRACE_MALLOCSTATS"):
