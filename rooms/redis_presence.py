@@ -61,6 +61,7 @@ class RedisPresence:
         self._on_removed: RemovedWhileAway | None = None
         self._pending_leaves: dict[tuple[str, str], str] = {}
         self._out_of_touch_at: float | None = None  # monotonic time of the last failed beat
+        self._reassert_pending = False  # our heartbeat lapsed and our sockets are not all back yet
         # rooms/lua/presence_*.lua, each behind the shared presence_lib.lua.
         self._join = script(client, "rooms", "presence_lib", "presence_join")
         self._live = script(client, "rooms", "presence_lib", "presence_live")
@@ -128,7 +129,16 @@ class RedisPresence:
             # Lapsed (a long stall or a Redis outage): survivors may have reaped our sockets.
             log.warning("event=presence_heartbeat_lapsed process=%s", self.process_id)
             self._out_of_touch_at = time.monotonic()
-            await self._reassert()
+            self._reassert_pending = True
+        if self._reassert_pending:
+            # Until one re-assert has gone through to the end: one cut short by Redis failing
+            # again is run again by the next beat, whose heartbeat is no longer missing.
+            try:
+                await self._reassert()
+            except DOWN as exc:
+                self._out_of_touch_at = time.monotonic()
+                raise Unavailable("The shared store (Redis) is unavailable; retry later.") from exc
+            self._reassert_pending = False
 
     async def start(self) -> None:
         await self.beat()
@@ -172,16 +182,21 @@ class RedisPresence:
         Its sockets here are forgotten and handed to the ``on_removed_while_away`` callback.
         """
         removed: dict[tuple[str, str], int | None] = {}
-        for (room_id, sid), member in list(self._local.items()):
-            if (room_id, sid) not in self._local:  # forgotten meanwhile (a kick, a leave)
-                continue
-            seen = self._local_removals.get((room_id, sid), 0)
-            result = await self._join_script(
-                room_id, member, sid, None, self._local_names.get((room_id, sid), ()), seen=seen
-            )
-            if result[0] == REMOVED_SINCE:
-                self._drop_local(room_id, sid)
-                removed[room_id, member.id] = result[2]
+        try:
+            for (room_id, sid), member in list(self._local.items()):
+                if (room_id, sid) not in self._local:  # forgotten meanwhile (a kick, a leave)
+                    continue
+                seen = self._local_removals.get((room_id, sid), 0)
+                result = await self._join_script(
+                    room_id, member, sid, None, self._local_names.get((room_id, sid), ()), seen=seen
+                )
+                if result[0] == REMOVED_SINCE:
+                    self._drop_local(room_id, sid)
+                    removed[room_id, member.id] = result[2]
+        finally:  # a pass cut short still hands over the removals it found (they are forgotten here)
+            await self._hand_over_removed(removed)
+
+    async def _hand_over_removed(self, removed: dict[tuple[str, str], int | None]) -> None:
         if self._local or removed:
             log.info(
                 "event=presence_reasserted process=%s sockets=%d removed_meanwhile=%d",

@@ -498,3 +498,38 @@ async def test_a_member_removed_while_their_process_was_cut_off_is_not_put_back(
         await b.aclose()
         for c in clients:
             await c.aclose()
+
+
+async def test_a_re_assert_cut_short_by_redis_is_finished_by_the_next_beat(durable_redis: RedisProcess) -> None:
+    """Redis fails again after the lapsed process put back one of its two sockets: the next beat, whose
+    heartbeat is no longer missing, must still put back the other."""
+    client = connect(durable_redis.url)
+    presence = RedisPresence(client, seal_keys=[SEAL_KEY], process_id="pa", ttl_ms=3000, interval_s=60)
+    join_script = presence._join
+    calls = 0
+
+    async def join_then_fail(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        result = await join_script(*args, **kwargs)
+        calls += 1
+        if calls == 1:  # the first socket is back; Redis goes down before the second
+            durable_redis.stop()
+        return result
+
+    try:
+        await presence.start()  # its beat loop waits a minute: the test beats by hand
+        await presence.join("circle", peer("river"), "a1", capacity=None)
+        await presence.join("circle", peer("heron"), "a2", capacity=None)
+        await client.delete(key("presence", "room", "circle", "sockets"), key("presence", "room", "circle", "members"))
+        await client.delete(key("presence", "process", "pa"))  # lapsed, and reaped by another process
+        presence._join = join_then_fail  # type: ignore[method-assign]
+        with pytest.raises(Unavailable):
+            await presence.beat()
+        assert calls == 1
+        durable_redis.start()  # same data (AOF): the heartbeat the failed beat set is there
+        presence._join = join_script  # type: ignore[method-assign]
+        await presence.beat()
+        assert sorted(m.id for m in await presence.members("circle")) == ["heron", "river"]
+    finally:
+        await presence.aclose()
+        await client.aclose()
