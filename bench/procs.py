@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import ctypes
 import os
 import resource
 import secrets
@@ -27,6 +29,7 @@ import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def free_port() -> int:
@@ -185,6 +188,9 @@ def _preexec(cores: tuple[int, ...] | None):  # type: ignore[no-untyped-def]
             except OSError:
                 pass
         os.setsid()  # own process group: SIGTERM reaches nothing else
+        # ... but the bench going away (killed, Ctrl-C) takes its servers with it.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
     return run
 
@@ -283,6 +289,10 @@ def start_server(
         cmd = [node_exe() or "node", str(NODE_DIR / "server.js"), "--host", "127.0.0.1", "--port", str(port)]
     else:
         cmd = [python, "-m", module, "--host", "127.0.0.1", "--port", str(port)]
+        if kind == "hearth" and (wrap := os.environ.get("BENCH_HEARTH_WRAP", "").split()):
+            # A profiler in front of each Hearth server, {port} standing for its port:
+            # BENCH_HEARTH_WRAP="heaptrack -o /tmp/ht.{port}"
+            cmd = [w.replace("{port}", str(port)) for w in wrap] + cmd
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -1,7 +1,8 @@
 """Soak: two Hearth processes on one Redis, 1,000 sockets in 50 rooms, traffic and churn for 10 min.
 
     python -m bench.soak                    # what `make soak` runs
-    SOAK_SECONDS=120 python -m bench.soak   # shorter (also SOAK_SOCKETS, SOAK_ROOMS, SOAK_RATE)
+    SOAK_SECONDS=120 python -m bench.soak   # shorter (also SOAK_SOCKETS, SOAK_ROOMS, SOAK_RATE,
+                                            # SOAK_CHURN_PERCENT: 0 for traffic alone)
 
 After a warm-up (the same traffic and churn) it samples each Hearth process's resident memory (RSS), open file
 descriptors and asyncio tasks; then it runs rounds of traffic (SOAK_RATE messages/s over
@@ -88,6 +89,7 @@ async def soak() -> dict[str, Any]:
     sockets = env_int("SOAK_SOCKETS", 1000)
     rooms = env_int("SOAK_ROOMS", 50)
     rate = env_int("SOAK_RATE", 50)
+    churn_share = env_int("SOAK_CHURN_PERCENT", 10) / 100  # of the peers, closed and back each round
     # The warm-up runs the same traffic and churn: RSS climbs while the allocator settles on the
     # churn's working set (about 3 min here), then stays flat; the start sample comes after it.
     warmup = env_int("SOAK_WARMUP_SECONDS", min(180, max(10, seconds // 3)))
@@ -135,7 +137,8 @@ async def soak() -> dict[str, Any]:
         t_end = time.monotonic() + warmup
         while time.monotonic() < t_end:
             step += 1
-            await churn(fleet, 0.1, rng)
+            if churn_share:
+                await churn(fleet, churn_share, rng)
             await loadgen.run_step(fleet, rate, round_s, step)
             await record()
         await asyncio.sleep(2)
@@ -146,7 +149,8 @@ async def soak() -> dict[str, Any]:
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             step += 1
-            await churn(fleet, 0.1, rng)
+            if churn_share:
+                await churn(fleet, churn_share, rng)
             r = await loadgen.run_step(fleet, rate, round_s, step)
             for k in ("sent", "lost", "duplicates", "error_acks"):
                 totals[k] += r[k]
@@ -173,7 +177,7 @@ async def soak() -> dict[str, Any]:
             "sockets": len(fleet.conns),
             "rooms": rooms,
             "rate_msgs_per_s": rate,
-            "churn_per_round": "10% of peers",
+            "churn_per_round": f"{churn_share:.0%} of peers",
             "start": start,
             "end": end,
             "drift": drift,

@@ -11,6 +11,15 @@ inherit the environment, and only they have ``HEARTH_DATA_DIR``) then install wh
         ``kill -USR2 <server pid>`` calls glibc's malloc_trim(0)
     PYTHONPATH=bench/memtrace MEMTRACE_MALLOCSTATS=1 ...
         ``kill -USR1 <server pid>`` writes sys._debugmallocstats() (pymalloc arenas) to the server log
+    PYTHONPATH=bench/memtrace MEMTRACE_TYPES=/tmp/types ...
+        no tracing (nothing slows down); ``kill -USR1 <server pid>`` writes the live objects the garbage
+        collector tracks, counted and sized (``sys.getsizeof``) by type, and
+        ``sys.getallocatedblocks()``, to MEMTRACE_TYPES/<pid>-<n>.json
+    PYTHONPATH=bench/memtrace MEMTRACE_GARBAGE=/tmp/garbage ...
+        ``kill -USR1 <server pid>`` collects and writes what was unreachable (reference cycles the
+        collector had to free), counted by type, to MEMTRACE_GARBAGE/<pid>-<n>.json
+    PYTHONPATH=bench/memtrace MEMTRACE_GC_EVERY=2 ...
+        a full garbage collection every 2 s (SIGALRM), besides the collector's own
     PYTHONPATH=bench/memtrace MEMTRACE_NO_UVLOOP=1 ...
         the servers run on asyncio's own event loop instead of uvloop
 """
@@ -51,6 +60,53 @@ def _install() -> None:
             os.rename(path + ".tmp", path)  # a reader never sees half a file
 
         signal.signal(signal.SIGUSR1, dump)
+    elif types_dir := os.environ.get("MEMTRACE_TYPES"):
+        import collections
+        import gc
+        import json
+        import sys
+
+        counted = [0]
+
+        def count_types(signum: int, frame: FrameType | None) -> None:
+            gc.collect()
+            counted[0] += 1
+            by_type: collections.Counter[str] = collections.Counter()
+            size_by_type: collections.Counter[str] = collections.Counter()
+            for o in gc.get_objects():
+                name = type(o).__qualname__
+                by_type[name] += 1
+                size_by_type[name] += sys.getsizeof(o)
+            out = {
+                "allocated_blocks": sys.getallocatedblocks(),
+                "types": dict(by_type.most_common()),
+                "bytes": dict(size_by_type.most_common()),
+            }
+            path = os.path.join(types_dir, f"{os.getpid()}-{counted[0]:03d}.json")
+            with open(path + ".tmp", "w") as f:
+                json.dump(out, f)
+            os.rename(path + ".tmp", path)
+
+        signal.signal(signal.SIGUSR1, count_types)
+    elif garbage_dir := os.environ.get("MEMTRACE_GARBAGE"):
+        import collections
+        import gc
+        import json
+
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds unreachable is kept in gc.garbage
+        dumped = [0]
+
+        def count_garbage(signum: int, frame: FrameType | None) -> None:
+            gc.collect()
+            dumped[0] += 1
+            by_type = collections.Counter(type(o).__qualname__ for o in gc.garbage)
+            gc.garbage.clear()
+            path = os.path.join(garbage_dir, f"{os.getpid()}-{dumped[0]:03d}.json")
+            with open(path + ".tmp", "w") as f:
+                json.dump(dict(by_type.most_common()), f)
+            os.rename(path + ".tmp", path)
+
+        signal.signal(signal.SIGUSR1, count_garbage)
     elif os.environ.get("MEMTRACE_MALLOCSTATS"):
         import gc
         import sys
@@ -64,6 +120,14 @@ def _install() -> None:
             sys.stderr.flush()
 
         signal.signal(signal.SIGUSR1, stats)
+    if every := float(os.environ.get("MEMTRACE_GC_EVERY", "0") or 0):
+        import gc
+
+        def collect(signum: int, frame: FrameType | None) -> None:
+            gc.collect()
+
+        signal.signal(signal.SIGALRM, collect)
+        signal.setitimer(signal.ITIMER_REAL, every, every)
     if os.environ.get("MEMTRACE_NO_UVLOOP"):
         import sys
 
