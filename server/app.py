@@ -125,6 +125,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
             asyncio.create_task(
                 _every(stop, config.presence_reap_s, "staff", lambda: lifecycle.recheck_staff(app[REALTIME]))
             ),
+            asyncio.create_task(
+                _every(stop, lifecycle.COLLECT_CLOSED_S, "gc", lambda: lifecycle.collect_closed(app[REALTIME]))
+            ),
         ]
         yield
         stop.set()

@@ -47,7 +47,9 @@ def load_config(argv_host: str | None = None, argv_port: str | None = None) -> C
 async def _tune_gc(app: web.Application) -> None:
     # Everything allocated at start-up lives as long as the process: freeze it out of the
     # collector's view, and collect young objects less often. Under load, full collections
-    # over a large heap were the longest pauses in the event loop (BENCHMARKS.md).
+    # over a large heap were the longest pauses in the event loop (BENCHMARKS.md). What closed
+    # connections leave in reference cycles is collected on a timer instead
+    # (``lifecycle.collect_closed``).
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)

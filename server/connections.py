@@ -35,6 +35,7 @@ class Connections:
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
         self._conns: dict[str, Conn] = {}
+        self.closed_since_collect = 0  # sockets dropped since the last full collection (lifecycle.collect_closed)
 
     def __len__(self) -> int:
         return len(self._conns)
@@ -48,7 +49,10 @@ class Connections:
             await self.sio.enter_room(sid, wire.ADMINS)
 
     def drop(self, sid: str) -> Conn | None:
-        return self._conns.pop(sid, None)
+        conn = self._conns.pop(sid, None)
+        if conn is not None:
+            self.closed_since_collect += 1
+        return conn
 
     def identity(self, sid: str) -> Identity:
         conn = self._conns.get(sid)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import GC_COLLECTOR, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# python_gc_collections_total and python_gc_objects_collected_total, by generation: whether full
+# collections run (server/cli.py tunes them) is what keeps the cycles of closed connections bounded.
+REGISTRY.register(GC_COLLECTOR)
 
 TASKS = Gauge("hearth_asyncio_tasks", "asyncio tasks alive in this process (the soak watches it)", registry=REGISTRY)
 SOCKETS = Gauge("hearth_connected_sockets", "Socket.IO connections open on this process", registry=REGISTRY)
