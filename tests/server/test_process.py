@@ -31,6 +31,17 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subp
     )
 
 
+def _spawn(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``hearth`` serving on ``port`` as its own process, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
@@ -53,13 +64,7 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, extra: dict[str, str]
 async def test_serves_then_exits_0_on_sigterm_and_keeps_a_generated_key(tmp_path: Path) -> None:
     port = free_port()
     env = _env(tmp_path, HEARTH_ADMIN_PASSWORD="bootstrap-password")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _spawn(port, env)
     try:
         url = f"http://127.0.0.1:{port}"
         body = await wait_healthy(url, proc)
@@ -147,13 +152,7 @@ def test_listening_is_said_only_once_bound_and_the_first_admin_is_explained(tmp_
 
 async def test_a_fresh_start_without_an_admin_password_says_how_to_make_one(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _spawn(port, _env(tmp_path))
     try:
         await wait_healthy(f"http://127.0.0.1:{port}", proc)
     finally:
@@ -214,16 +213,11 @@ async def test_the_cycles_closed_connections_leave_are_collected_and_an_idle_ser
     from server.lifecycle import COLLECT_CLOSED_S
 
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _spawn(port, _env(tmp_path))
     clients: list[Client] = []
     try:
         url = f"http://127.0.0.1:{port}"
-        await wait_healthy(url, proc)  # type: ignore[arg-type]
+        await wait_healthy(url, proc)
         tokens = []
         for _ in range(20):
             status, body = await http(url, "POST", "/api/session")
@@ -253,3 +247,4 @@ async def test_the_cycles_closed_connections_leave_are_collected_and_an_idle_ser
             if client.sio.connected:
                 await client.sio.disconnect()
         stop_process(proc)
+        proc.communicate(timeout=TIMEOUT)  # closes its pipes
