@@ -48,7 +48,7 @@ async def _tune_gc(app: web.Application) -> None:
     # Everything allocated at start-up lives as long as the process: freeze it out of the
     # collector's view, and collect young objects less often. Under load, full collections
     # over a large heap were the longest pauses in the event loop (BENCHMARKS.md). What closed
-    # connections leave in reference cycles is collected on a timer instead
+    # connections leave in reference cycles is collected once enough sockets have closed
     # (``lifecycle.collect_closed``).
     gc.collect()
     gc.freeze()

@@ -28,7 +28,7 @@ CLOSED_COLLECTION = Histogram(
     "hearth_closed_collection_seconds",
     "Full garbage collections run after sockets closed (the event loop waits for each)",
     registry=REGISTRY,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", registry=REGISTRY)
 KEYS_DESTROYED = Counter("hearth_destroyed_keys_total", "Room data keys destroyed", registry=REGISTRY)
