@@ -59,6 +59,7 @@ _FRIENDLY = {
     "accept_guidelines": "accept_guidelines must be the version number of the guidelines read.",
 }
 _PATH = re.compile(r" - at `\$(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
+_WHERE = re.compile(r" - at `[^`]*`")  # msgspec's " - at `$.field`", dropped from the message (the field is named)
 _NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
@@ -212,7 +213,7 @@ def _invalid(exc: msgspec.ValidationError | msgspec.DecodeError) -> Invalid:
         return Invalid(f"Unknown field {field!r}.", field=field)
     if field in _FRIENDLY and "missing" not in text:
         return Invalid(_FRIENDLY[field], field=field)
-    detail = _PATH.sub("", text).rstrip(".")
+    detail = _WHERE.sub("", text).rstrip(".")
     return Invalid(f"{field}: {detail}." if field else f"{detail}.", field=field)
 
 

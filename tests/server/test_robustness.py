@@ -52,6 +52,7 @@ async def test_bad_payloads_get_an_error_ack_and_others_keep_going(
         assert ack["ok"] is False, (event, payload)
         assert ack["error"]["code"] in {"invalid", "not_found", "not_member"}, (event, payload, ack)
         assert isinstance(ack["error"]["message"], str)
+        assert ack["error"]["message"].count("`") % 2 == 0, ack  # no half of msgspec's "at `$.field`" left
     assert (await fac.send("circle", "still serving"))["ok"]
     await bystander.wait_for("message:new", lambda m: m["text"] == "still serving")
 
