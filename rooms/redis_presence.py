@@ -195,8 +195,6 @@ class RedisPresence:
                     removed[room_id, member.id] = result[2]
         finally:  # a pass cut short still hands over the removals it found (they are forgotten here)
             await self._hand_over_removed(removed)
-
-    async def _hand_over_removed(self, removed: dict[tuple[str, str], int | None]) -> None:
         if self._local or removed:
             log.info(
                 "event=presence_reasserted process=%s sockets=%d removed_meanwhile=%d",
@@ -204,6 +202,8 @@ class RedisPresence:
                 len(self._local),
                 len(removed),
             )
+
+    async def _hand_over_removed(self, removed: dict[tuple[str, str], int | None]) -> None:
         for (room_id, member_id), banned_until in removed.items():
             if self._on_removed is None:
                 continue

@@ -58,8 +58,8 @@ _FRIENDLY = {
     "reply_to": "reply_to must be a message id.",
     "accept_guidelines": "accept_guidelines must be the version number of the guidelines read.",
 }
-_PATH = re.compile(r" - at `\$(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
-_WHERE = re.compile(r" - at `[^`]*`")  # msgspec's " - at `$.field`", dropped from the message (the field is named)
+# msgspec's " - at `$.field...`": the field is named on its own, and the whole suffix dropped from the message.
+_WHERE = re.compile(r" - at `\$(?:\.([A-Za-z_][A-Za-z0-9_]*))?[^`]*`")
 _NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
@@ -205,7 +205,7 @@ def _invalid(exc: msgspec.ValidationError | msgspec.DecodeError) -> Invalid:
     """The one translation of a msgspec failure into ``invalid`` with the offending field."""
     text = str(exc)
     named = _NAMED.search(text)
-    at = _PATH.search(text)
+    at = _WHERE.search(text)
     field = named.group(1) if named else (at.group(1) if at else None)
     if field in READ_ONLY_ROOM_FIELDS and "unknown field" in text:
         return Invalid(f"{field} is read-only.", field=field)

@@ -29,6 +29,20 @@ from __future__ import annotations
 import os
 import signal
 from types import FrameType
+from typing import Any
+
+_written = [0]
+
+
+def _write_json(folder: str, data: Any) -> None:
+    """``data`` as ``<folder>/<pid>-<n>.json``, n counting up; a reader never sees half a file."""
+    import json
+
+    _written[0] += 1
+    path = os.path.join(folder, f"{os.getpid()}-{_written[0]:03d}.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f)
+    os.rename(path + ".tmp", path)
 
 
 def _install() -> None:
@@ -37,15 +51,12 @@ def _install() -> None:
     snaps = os.environ.get("MEMTRACE_DIR")
     if snaps:
         import gc
-        import json
         import tracemalloc
 
         tracemalloc.start(int(os.environ.get("MEMTRACE_FRAMES", "5")))
-        taken = [0]
 
         def dump(signum: int, frame: FrameType | None) -> None:
             gc.collect()
-            taken[0] += 1
             snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
             heap = {
                 "lineno": {
@@ -54,23 +65,16 @@ def _install() -> None:
                 },
                 "filename": {s.traceback[0].filename: [s.size, s.count] for s in snap.statistics("filename")},
             }
-            path = os.path.join(snaps, f"{os.getpid()}-{taken[0]:03d}.json")
-            with open(path + ".tmp", "w") as f:
-                json.dump(heap, f)
-            os.rename(path + ".tmp", path)  # a reader never sees half a file
+            _write_json(snaps, heap)
 
         signal.signal(signal.SIGUSR1, dump)
     elif types_dir := os.environ.get("MEMTRACE_TYPES"):
         import collections
         import gc
-        import json
         import sys
-
-        counted = [0]
 
         def count_types(signum: int, frame: FrameType | None) -> None:
             gc.collect()
-            counted[0] += 1
             by_type: collections.Counter[str] = collections.Counter()
             size_by_type: collections.Counter[str] = collections.Counter()
             for o in gc.get_objects():
@@ -82,29 +86,20 @@ def _install() -> None:
                 "types": dict(by_type.most_common()),
                 "bytes": dict(size_by_type.most_common()),
             }
-            path = os.path.join(types_dir, f"{os.getpid()}-{counted[0]:03d}.json")
-            with open(path + ".tmp", "w") as f:
-                json.dump(out, f)
-            os.rename(path + ".tmp", path)
+            _write_json(types_dir, out)
 
         signal.signal(signal.SIGUSR1, count_types)
     elif garbage_dir := os.environ.get("MEMTRACE_GARBAGE"):
         import collections
         import gc
-        import json
 
         gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds unreachable is kept in gc.garbage
-        dumped = [0]
 
         def count_garbage(signum: int, frame: FrameType | None) -> None:
             gc.collect()
-            dumped[0] += 1
             by_type = collections.Counter(type(o).__qualname__ for o in gc.garbage)
             gc.garbage.clear()
-            path = os.path.join(garbage_dir, f"{os.getpid()}-{dumped[0]:03d}.json")
-            with open(path + ".tmp", "w") as f:
-                json.dump(dict(by_type.most_common()), f)
-            os.rename(path + ".tmp", path)
+            _write_json(garbage_dir, dict(by_type.most_common()))
 
         signal.signal(signal.SIGUSR1, count_garbage)
     elif os.environ.get("MEMTRACE_MALLOCSTATS"):
