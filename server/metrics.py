@@ -34,14 +34,15 @@ PURGED = Counter("hearth_purged_messages_total", "Expired messages purged", regi
 KEYS_DESTROYED = Counter("hearth_destroyed_keys_total", "Room data keys destroyed", registry=REGISTRY)
 PUBSUB_REJECTED = Counter(
     "hearth_pubsub_rejected_total",
-    "Messages between processes dropped: forged (did not open), stale or replayed",
+    "Messages between processes dropped: forged (did not open), stale, replayed or misrouted (on another channel)",
     ["channel", "reason"],
     registry=REGISTRY,
 )
 # What each process receives from Redis, by kind (never by room: the labels stay a handful).
-# Socket.IO pub/sub (hearth-socketio), counted as it arrives, sealed: "own" is this process's
-# own publication heard back, "hosted" concerns a room or socket with a socket here, "foreign"
-# one with none here (received and opened for nothing), "rejected" did not open.
+# Socket.IO pub/sub (hearth-socketio and the room channels hearth-socketio:<room> of the rooms
+# hosted here), counted as it arrives, sealed: "own" is this process's own publication heard
+# back (dropped unopened), "hosted" concerns a room or socket with a socket here, "foreign" one
+# with none here (received and opened for nothing), "rejected" did not open.
 PUBSUB_RECEIVED = Counter(
     "hearth_pubsub_received_total",
     "Socket.IO pub/sub messages received by this process, by kind (own, hosted, foreign, rejected)",
@@ -52,6 +53,11 @@ PUBSUB_RECEIVED_BYTES = Counter(
     "hearth_pubsub_received_bytes_total",
     "Bytes of Socket.IO pub/sub messages received by this process (sealed, as Redis sent them), by kind",
     ["kind"],
+    registry=REGISTRY,
+)
+PUBSUB_SUBSCRIBE_LATE = Counter(
+    "hearth_pubsub_subscribe_late_total",
+    "Joins that went on before Redis confirmed this process's subscription to the room's channel",
     registry=REGISTRY,
 )
 # Room feeds (rooms/redis_feed.py): every process reads every room's feed entries (ids only)

@@ -10,6 +10,10 @@ timestamp and a random nonce:
 A message that does not open, is older than ``MAX_AGE_MS`` (or as far in the future), or whose
 nonce was already seen within that window is dropped and counted in
 ``hearth_pubsub_rejected_total{channel, reason}``.
+
+A process hears its own publications back. The seal remembers the nonces it used
+(``MAX_AGE_MS``, ``MAX_OWN`` at most), so the listener can drop an echo by its header
+(``is_own``) without opening it: no AES-GCM, no JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ VERSION = b"h1"
 NONCE_BYTES = 16
 HEADER = struct.Struct(">Q")
 MAX_AGE_MS = 30_000  # clocks of the processes must agree within this (NTP does far better)
+MAX_OWN = 100_000  # own nonces remembered at most (an echo older than MAX_AGE_MS is refused as stale anyway)
 
 
 class Rejected(Exception):
@@ -58,10 +63,33 @@ class ChannelSeal:
         self._max_age_ms = max_age_ms
         self._now_ms = now_ms
         self._seen: OrderedDict[bytes, int] = OrderedDict()  # nonce -> ts, oldest first
+        self._own: OrderedDict[bytes, int] = OrderedDict()  # nonces this process sealed -> ts, oldest first
 
     def seal(self, payload: bytes) -> bytes:
-        header = HEADER.pack(self._now_ms()) + os.urandom(NONCE_BYTES)
+        now = self._now_ms()
+        nonce = os.urandom(NONCE_BYTES)
+        header = HEADER.pack(now) + nonce
+        own = self._own
+        own[nonce] = now
+        while own:  # forget publications nobody echoed back (a channel this process does not hear)
+            oldest, oldest_ts = next(iter(own.items()))
+            if now - oldest_ts <= self._max_age_ms and len(own) <= MAX_OWN:
+                break
+            del own[oldest]
         return VERSION + header + seal(self._keys[0], payload, self._aad + header)
+
+    def is_own(self, data: bytes) -> bool:
+        """Whether ``data`` is this process's own publication heard back (each is recognised once).
+
+        Only ever used to drop a message unread, so a forgery carrying a copied nonce gains nothing.
+        """
+        start = len(VERSION) + HEADER.size
+        nonce = data[start : start + NONCE_BYTES]
+        ts = self._own.pop(nonce, None)
+        if ts is None:
+            return False
+        self._seen[nonce] = ts  # heard once: the same bytes again are a replay
+        return True
 
     def open(self, data: bytes) -> bytes:
         """The payload of a genuine, fresh, first-seen message; Rejected (and counted) otherwise."""

@@ -11,6 +11,7 @@ from tests.conftest import http
 from tests.multiproc.conftest import Cluster
 
 CHANNELS = ("hearth-socketio", "hearth:control")
+ROOM_CHANNELS = "hearth-socketio:*"  # one per Socket.IO room: hearth-socketio:r:circle ...
 
 
 async def rejected(url: str) -> float:
@@ -33,13 +34,18 @@ async def test_forged_and_replayed_messages_are_dropped_and_counted(cluster: Clu
 
     spy = aioredis.Redis.from_url(cluster.redis.url)
     captured: list[bytes] = []
+    room_captured: list[tuple[bytes, bytes]] = []  # (channel, data)
     pubsub = spy.pubsub()
     await pubsub.subscribe(*CHANNELS)
+    await pubsub.psubscribe(ROOM_CHANNELS)
 
     async def capture() -> None:
         async for item in pubsub.listen():
             if item["type"] == "message":
                 captured.append(item["data"])
+            elif item["type"] == "pmessage":
+                captured.append(item["data"])
+                room_captured.append((item["channel"], item["data"]))
 
     listener = asyncio.create_task(capture())
     try:
@@ -55,20 +61,25 @@ async def test_forged_and_replayed_messages_are_dropped_and_counted(cluster: Clu
         await peer.wait_for("member:muted")
         await asyncio.sleep(0.2)
         assert captured, "nothing travelled over pub/sub"
+        assert room_captured, "nothing travelled on a room's channel"
+        assert {channel for channel, _ in room_captured} <= {b"hearth-socketio:r:circle", b"hearth-socketio:s:circle"}
         assert not any(b"Marker" in c or b"Quiet Heron" in c for c in captured)
 
         before = await rejected(a.url) + await rejected(b.url)
         # forged: what python-socketio itself would publish, and a control message
         fake = b'{"method":"emit","event":"message:new","data":{"text":"forged"},"namespace":"/","room":"r:circle"}'
         await spy.publish("hearth-socketio", fake)
+        await spy.publish("hearth-socketio:r:circle", fake)
         await spy.publish("hearth:control", b'{"op":"staff_removed","staff_id":"anyone"}')
-        # replayed: a genuine sealed message, published again
+        # replayed: a genuine sealed message, published again (both processes host circle)
         for c in captured[:3]:
             await spy.publish("hearth-socketio", c)
             await spy.publish("hearth:control", c)
+        for channel, c in room_captured[:2]:
+            await spy.publish(channel, c)
         await asyncio.sleep(0.5)
         after = await rejected(a.url) + await rejected(b.url)
-        assert after - before >= 2 * (2 + 6)  # every bad message refused by both processes
+        assert after - before >= 2 * (3 + 6 + 2)  # every bad message refused by both processes
         assert all(m.get("text") != "forged" for m in peer.events["message:new"])
         assert fran.sio.connected and peer.sio.connected
     finally:

@@ -77,3 +77,18 @@ def test_remembered_nonces_are_bounded_by_the_window() -> None:
         b.open(a.seal(b"x"))
         clock.ms += 1000
     assert len(b._seen) <= 32
+
+
+def test_a_process_recognises_its_own_publication_once_without_opening_it() -> None:
+    a, b = ChannelSeal([NEW], "ch"), ChannelSeal([NEW], "ch")
+    data = a.seal(b"payload")
+    assert not b.is_own(data)  # another process's publication: opened as usual
+    assert b.open(data) == b"payload"
+    assert a.is_own(data)
+    assert not a.is_own(data)  # heard once; the same bytes again are a replay
+    before = rejected("ch", "replayed")
+    with pytest.raises(Rejected):
+        a.open(data)
+    assert rejected("ch", "replayed") == before + 1
+    forged = data[:-1] + bytes([data[-1] ^ 1])
+    assert not ChannelSeal([NEW], "ch").is_own(forged)
