@@ -1,17 +1,24 @@
-"""Each room's feed in Redis, read by every process from the last entry it delivered.
+"""Each room's feed in Redis, read by the processes hosting the room from the last entry they delivered.
 
 Storing a message appends its id to ``hearth:room:<room>:feed`` (a stream) in the same
-script (``rooms/lua/add_message.lua``). Every process reads all feeds with one blocking
-XREAD from its own cursors, so after an outage or a Redis restart it carries on where it
-stopped: nothing acked is skipped, nothing is delivered twice, and each room's order is
-the feed's order.
+script (``rooms/lua/add_message.lua``). A process follows the feeds of the rooms it hosts
+(a socket of its own in the room) with one blocking XREAD from its own cursors, so after an
+outage or a Redis restart it carries on where it stopped: nothing acked is skipped, nothing
+is delivered twice, and each room's order is the feed's order.
+
+A process starts following a room when its first socket there joins (``follow``, called
+after the socket is in the Socket.IO room and before the join reads the history): from the
+feed's last entry at that moment, so what the history does not hold arrives through the
+feed. It wakes its blocking read (an entry on its own wake stream) so the new room is read
+at once, and stops following once no socket of its own is in the room.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -19,13 +26,14 @@ import redis.asyncio as aioredis
 
 from rooms.errors import Unavailable
 from rooms.models import SealedMessage
-from rooms.redis_common import DOWN, guarded, key, stop_task, text, texts
+from rooms.redis_common import DOWN, guarded, key, stop_task, text
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str, list[SealedMessage]], Awaitable[None]]
 Hosted = Callable[[str], bool]
 START = "0-0"
+WAKE_TTL_S = 3600  # a wake stream outlives its process by at most this (it is deleted at shutdown)
 
 
 class FeedCounts(Protocol):
@@ -54,38 +62,49 @@ def _id(entry_id: bytes | str) -> tuple[int, int]:
 
 
 class RedisFeed:
-    """Follows every room's feed; hands the messages of rooms with sockets here to ``deliver``."""
+    """Follows the feeds of the rooms hosted here; hands their messages to ``deliver``."""
 
     def __init__(
         self,
         client: aioredis.Redis,
         *,
         block_ms: int = 1000,
-        refresh_s: float = 1.0,
         retry_s: float = 0.2,
         counts: FeedCounts | None = None,
     ) -> None:
         self.r = client
         self.counts: FeedCounts = counts or _Uncounted()
         self.block_ms = block_ms
-        self.refresh_s = refresh_s
         self.retry_s = retry_s
-        self.cursors: dict[str, str] = {}
-        self._refreshed_at = 0.0
+        self.cursors: dict[str, str] = {}  # followed room -> the last entry delivered (or skipped)
+        self.wake_key = key("feedwake", uuid.uuid4().hex)  # this process's: an entry ends its blocking read
+        self._wake_cursor = START
         self._task: asyncio.Task[None] | None = None
 
-    @guarded
     async def start(self, deliver: Deliver, hosted: Hosted) -> None:
-        """Begin at the end of every existing feed: what is already stored reaches joiners as history."""
-        rooms = texts(await self.r.zrange(key("rooms"), 0, -1))
-        self.cursors = dict(zip(rooms, await self._last_ids(rooms), strict=True))
-        self._refreshed_at = time.monotonic()
+        """Begin reading; rooms are followed as sockets join them (``follow``)."""
         self._task = asyncio.create_task(self._run(deliver, hosted), name="room-feed")
 
     async def aclose(self) -> None:
         if self._task is not None:
             task, self._task = self._task, None
             await stop_task(task)
+        with contextlib.suppress(*DOWN):  # Redis gone: the key expires by itself
+            await self.r.delete(self.wake_key)
+
+    @guarded
+    async def follow(self, room_id: str) -> None:
+        """Deliver the room's messages from now on: from its feed's last entry, read without waiting."""
+        if room_id in self.cursors:
+            return
+        (last,) = await self._last_ids([room_id])
+        # A concurrent follow of the same room may have set it first, from an entry at or
+        # before this one: keep that, so nothing between the two is skipped.
+        self.cursors.setdefault(room_id, last)
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.xadd(self.wake_key, {"w": "1"}, maxlen=1, approximate=False)
+            pipe.expire(self.wake_key, WAKE_TTL_S)
+            await pipe.execute()
 
     async def _last_ids(self, rooms: list[str]) -> list[str]:
         async with self.r.pipeline(transaction=False) as pipe:
@@ -94,25 +113,17 @@ class RedisFeed:
             replies = await pipe.execute()
         return [text(reply[0][0]) if reply else START for reply in replies]
 
-    async def _refresh(self) -> None:
-        """Follow rooms created since (from their first entry), drop deleted ones."""
-        rooms = set(texts(await self.r.zrange(key("rooms"), 0, -1)))
-        for room_id in rooms - self.cursors.keys():
-            self.cursors[room_id] = START
-        for room_id in self.cursors.keys() - rooms:
-            del self.cursors[room_id]
-        self._refreshed_at = time.monotonic()
-
     async def _check_cursors(self) -> None:
         """After an outage: a feed that restarted below our cursor (Redis lost its data) is read anew."""
         rooms = list(self.cursors)
         restarted = 0
         for room_id, last in zip(rooms, await self._last_ids(rooms), strict=True):
-            if _id(last) < _id(self.cursors[room_id]):
+            if room_id in self.cursors and _id(last) < _id(self.cursors[room_id]):
                 self.cursors[room_id] = START
                 restarted += 1
         if restarted:
             log.warning("event=feed_restarted rooms=%d", restarted)
+        self._wake_cursor = START  # at worst one needless wake-up
 
     async def _run(self, deliver: Deliver, hosted: Hosted) -> None:
         recovering = False
@@ -133,25 +144,29 @@ class RedisFeed:
                 await asyncio.sleep(self.retry_s)
 
     async def read_once(self, deliver: Deliver, hosted: Hosted) -> int:
-        """One blocking read of every feed; deliver what arrived; return how many entries."""
-        if time.monotonic() - self._refreshed_at >= self.refresh_s:
-            await self._refresh()
-        if not self.cursors:
-            await asyncio.sleep(self.refresh_s)
-            return 0
+        """One blocking read of the followed feeds; deliver what arrived; return how many entries."""
+        for room_id in [r for r in self.cursors if not hosted(r)]:
+            del self.cursors[room_id]  # no socket here any more: followed again from its end on the next join
         streams: dict[Any, Any] = {_feed(room_id): cursor for room_id, cursor in self.cursors.items()}
+        streams[self.wake_key] = self._wake_cursor
         reply: Any = await self.r.xread(streams, count=1000, block=self.block_ms)
         count = 0
         for stream, entries in reply or []:
+            if not entries:
+                continue
+            if text(stream) == self.wake_key:
+                self._wake_cursor = text(entries[-1][0])
+                continue
             room_id = text(stream).split(":")[2]
-            if room_id not in self.cursors or not entries:
+            if room_id not in self.cursors:
                 continue
             here = hosted(room_id)
             self.counts.read(here, len(entries))
             if here:
                 ids = [text(fields[b"id"]) for _, fields in entries if b"id" in fields]
                 await deliver(room_id, await self._bodies(room_id, ids))
-            self.cursors[room_id] = text(entries[-1][0])
+            if room_id in self.cursors:  # not dropped while the bodies were fetched
+                self.cursors[room_id] = text(entries[-1][0])
             count += len(entries)
         return count
 

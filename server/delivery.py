@@ -38,6 +38,15 @@ class Delivery:
         if self.feed is not None:
             await self.feed.aclose()
 
+    async def follow(self, room_id: str) -> None:
+        """A socket here is joining the room (already in its Socket.IO room, history not yet read).
+
+        Over Redis the process reads the feeds of the rooms it hosts only: this starts
+        following the room's feed if no socket here had joined it. One process has no feed.
+        """
+        if self.feed is not None:
+            await self.feed.follow(room_id)
+
     async def sent(self, msg: Message) -> None:
         """The send handler stored ``msg`` (or found it stored under the same client id)."""
         if self.feed is not None:

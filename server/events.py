@@ -37,6 +37,7 @@ async def room_join(rt: Realtime, sid: str, p: payloads.Join) -> Ack:
     async def listen(room_id: str) -> None:  # before the history is read (RoomService.join)
         listening.append(room_id)
         await rt.conns.listen(sid, room_id)
+        await rt.delivery.follow(room_id)  # over Redis: this process reads the room's feed from here on
 
     try:
         result = await rt.svc.rooms.join(

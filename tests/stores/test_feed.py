@@ -1,8 +1,10 @@
 """Each room's feed on a real Redis: every stored message reaches every reader once, in order,
-across a Redis restart; deleted ones are skipped; new rooms are followed from their start."""
+across a Redis restart; deleted ones are skipped; a reader follows only the rooms it hosts,
+each from the feed's last entry when it starts following it, and is woken to read it at once."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,8 +55,7 @@ async def test_two_readers_get_every_message_once_in_order_across_a_restart(dura
         feeds = [RedisFeed(client, block_ms=50), RedisFeed(client, block_ms=50)]
         readers = [Reader(f, {"circle"}) for f in feeds]
         for f in feeds:
-            await f.start(readers[0].deliver, lambda _: True)
-            await f.aclose()  # the test drives read_once() itself
+            await f.follow("circle")  # a socket of each process joins: from the feed's end
         for n in range(1, 6):
             await store.add_message(sealed("circle", n, now))
         assert await readers[0].read() == 5
@@ -72,25 +73,57 @@ async def test_two_readers_get_every_message_once_in_order_across_a_restart(dura
         await client.aclose()
 
 
-async def test_a_room_created_later_is_followed_from_its_first_message(redis_server: str) -> None:
+async def test_a_reader_follows_only_the_rooms_it_hosts_from_when_it_starts(redis_server: str) -> None:
     now = time.time_ns() // 1_000_000
     client = connect(redis_server)
     await client.flushdb()
     store = RedisRoomStore(client)
-    feed = RedisFeed(client, block_ms=50, refresh_s=0)
-    reader = Reader(feed, {"late", "elsewhere"})
+    feed = RedisFeed(client, block_ms=50)
+    reader = Reader(feed, {"here", "new"})
     try:
-        await feed.start(reader.deliver, lambda _: True)
-        await feed.aclose()
-        await store.create_room(Room("late", "Late", created_at=now))
+        await store.create_room(Room("here", "Here", created_at=now))
         await store.create_room(Room("elsewhere", "Elsewhere", created_at=now))
-        await store.add_message(sealed("late", 1, now))
-        await store.add_message(sealed("elsewhere", 1, now))
-        reader.hosted.discard("elsewhere")  # no socket here: the cursor moves, nothing is fetched
+        await store.create_room(Room("new", "New", created_at=now))
+        await store.add_message(sealed("here", 1, now))  # before the first join here: in its history
+        await feed.follow("here")
+        await feed.follow("new")  # an empty feed: followed from its first entry
+        await store.add_message(sealed("here", 2, now))
+        await store.add_message(sealed("new", 1, now))
+        await store.add_message(sealed("elsewhere", 1, now))  # never followed: never read
         while await reader.read():
             pass
-        assert reader.got == {"late": ["m0001"]}
-        assert set(feed.cursors) == {"late", "elsewhere"}
+        assert reader.got == {"here": ["m0002"], "new": ["m0001"]}
+        assert set(feed.cursors) == {"here", "new"}
+
+        reader.hosted.discard("new")  # its last socket here left: the next read drops it
+        await store.add_message(sealed("new", 2, now))
+        await reader.read()
+        assert set(feed.cursors) == {"here"}
+        assert reader.got["new"] == ["m0001"]
+    finally:
+        await client.aclose()
+
+
+async def test_following_a_room_wakes_a_read_already_waiting(redis_server: str) -> None:
+    """The blocking read in flight does not name the new room; the wake stream ends it at once."""
+    now = time.time_ns() // 1_000_000
+    client = connect(redis_server)
+    await client.flushdb()
+    store = RedisRoomStore(client)
+    feed = RedisFeed(client, block_ms=30_000)
+    reader = Reader(feed, {"circle"})
+    try:
+        await store.create_room(Room("circle", "Circle", created_at=now))
+        waiting = asyncio.create_task(reader.read())  # follows nothing yet: blocks on its wake stream
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await feed.follow("circle")
+        await asyncio.wait_for(waiting, 5)  # not the 30 s block
+        await store.add_message(sealed("circle", 1, now))
+        assert await asyncio.wait_for(reader.read(), 5) == 1
+        assert reader.got == {"circle": ["m0001"]}
+        await feed.aclose()
+        assert not await client.exists(feed.wake_key)
     finally:
         await client.aclose()
 
@@ -101,14 +134,13 @@ async def test_a_feed_that_restarted_empty_is_read_from_its_start(redis_server: 
     client = connect(redis_server)
     await client.flushdb()
     store = RedisRoomStore(client)
-    feed = RedisFeed(client, block_ms=50, refresh_s=3600)
+    feed = RedisFeed(client, block_ms=50)
     reader = Reader(feed, {"circle"})
     try:
         await store.create_room(Room("circle", "Circle", created_at=now))
         for n in range(3):
             await store.add_message(sealed("circle", n, now))
-        await feed.start(reader.deliver, lambda _: True)
-        await feed.aclose()
+        await feed.follow("circle")
         feed.cursors["circle"] = f"{now + 10_000_000}-0"  # far ahead, as after a data loss
         await store.add_message(sealed("circle", 3, now))
         await feed._check_cursors()
