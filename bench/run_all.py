@@ -101,8 +101,12 @@ def params(quick: bool, step_s: float | None) -> dict[str, dict[str, Any]]:
 # --------------------------------------------------------------------------- one run
 
 
-async def _stepped(kind: str, prm: dict[str, Any], redis_url: str | None = None, processes: int = 1) -> dict[str, Any]:
-    """fanout / bigroom / scaleout against ``processes`` servers of ``kind``."""
+async def _stepped(
+    kind: str, prm: dict[str, Any], redis_url: str | None = None, processes: int = 1, redis_store: bool | None = None
+) -> dict[str, Any]:
+    """fanout / bigroom / scaleout against ``processes`` servers of ``kind`` (on a redis-server of
+    their own when more than one, or when ``redis_store``)."""
+    shared = processes > 1 if redis_store is None else redis_store
     password = procs.random_password()
     secret = procs.new_secret_key()
     servers: list[procs.ServerProc] = []
@@ -110,7 +114,7 @@ async def _stepped(kind: str, prm: dict[str, Any], redis_url: str | None = None,
     http, api_http = loadgen.new_sessions()
     fleet = None
     try:
-        if processes > 1:
+        if shared:
             redis = procs.start_redis(SERVER_CORE)
             await procs.wait_redis(redis)
             redis_url = f"redis://127.0.0.1:{redis.port}/0"
@@ -121,7 +125,7 @@ async def _stepped(kind: str, prm: dict[str, Any], redis_url: str | None = None,
                 )
             )
         health = [await procs.wait_healthy(s) for s in servers]
-        if processes > 1 and any(h.get("store") != "redis" for h in health):
+        if shared and any(h.get("store") != "redis" for h in health):
             return {"status": "unavailable", "reason": f"Redis mode not working: /healthz said {health}"}
         watched = Watched([s.pid for s in servers])
         fleet = await loadgen.build_fleet(
