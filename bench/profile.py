@@ -105,7 +105,15 @@ async def amain(args: argparse.Namespace) -> None:
     procs.raise_nofile()
     procs.pin(0, [1])
     password = procs.random_password()
-    srv = procs.start_server(args.start, admin_password=password, cores=(0,))
+    redis = None
+    redis_url = None
+    if args.redis:  # one process on a redis-server of its own, on the server's core
+        redis = procs.start_redis((0,))
+        await procs.wait_redis(redis)
+        redis_url = f"redis://127.0.0.1:{redis.port}/0"
+    srv = procs.start_server(
+        args.start, admin_password=password, cores=(0,), redis_url=redis_url, secret_key=procs.new_secret_key()
+    )
     http, api_http = loadgen.new_sessions()
     fleet = None
     try:
@@ -144,6 +152,8 @@ async def amain(args: argparse.Namespace) -> None:
             await fleet.close()
         await loadgen.close_sessions(http, api_http)
         srv.stop()
+        if redis is not None:
+            redis.stop()
 
 
 def main() -> None:
@@ -157,6 +167,7 @@ def main() -> None:
     p.add_argument("--hz", type=int, default=250)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--native", action="store_true", help="include C frames (slower sampling)")
+    p.add_argument("--redis", action="store_true", help="serve from a redis-server of its own (Redis mode)")
     p.add_argument("--storm", type=int, default=0, help="profile a connection storm of this many clients instead")
     p.add_argument("--blocking", action="store_true", help="pause the server for each sample (exact idle detection)")
     args = p.parse_args()

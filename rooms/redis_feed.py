@@ -37,7 +37,7 @@ WAKE_TTL_S = 3600  # a wake stream outlives its process by at most this (it is d
 
 
 class FeedCounts(Protocol):
-    """What the feed reads, counted by the caller (server/metrics.py): one call per room and read."""
+    """What the feed reads, counted by the caller (server/metrics.py): ``read`` per room, ``fetched`` per read."""
 
     def read(self, hosted: bool, entries: int) -> None: ...
 
@@ -150,6 +150,7 @@ class RedisFeed:
         streams: dict[Any, Any] = {_feed(room_id): cursor for room_id, cursor in self.cursors.items()}
         streams[self.wake_key] = self._wake_cursor
         reply: Any = await self.r.xread(streams, count=1000, block=self.block_ms)
+        read: list[tuple[str, str, list[str]]] = []  # (room, its last entry read, ids to deliver here)
         count = 0
         for stream, entries in reply or []:
             if not entries:
@@ -162,24 +163,35 @@ class RedisFeed:
                 continue
             here = hosted(room_id)
             self.counts.read(here, len(entries))
-            if here:
-                ids = [text(fields[b"id"]) for _, fields in entries if b"id" in fields]
-                await deliver(room_id, await self._bodies(room_id, ids))
-            if room_id in self.cursors:  # not dropped while the bodies were fetched
-                self.cursors[room_id] = text(entries[-1][0])
+            ids = [text(fields[b"id"]) for _, fields in entries if b"id" in fields] if here else []
+            read.append((room_id, text(entries[-1][0]), ids))
             count += len(entries)
+        bodies = await self._bodies([(room_id, ids) for room_id, _, ids in read if ids])
+        for room_id, last, ids in read:
+            if ids:
+                await deliver(room_id, bodies[room_id])
+            if room_id in self.cursors:  # not dropped while the bodies were fetched
+                self.cursors[room_id] = last
         return count
 
-    async def _bodies(self, room_id: str, ids: list[str]) -> list[SealedMessage]:
-        """The messages still stored (a deleted or expired one is skipped), in feed order."""
+    async def _bodies(self, wanted: list[tuple[str, list[str]]]) -> dict[str, list[SealedMessage]]:
+        """Each room's messages still stored (a deleted or expired one is skipped), in feed order: one round trip."""
+        if not wanted:
+            return {}
         async with self.r.pipeline(transaction=False) as pipe:
+            for room_id, ids in wanted:
+                for message_id in ids:
+                    pipe.hmget(key("room", room_id, "msg", message_id), ["ts", "expires_at", "epoch", "blob"])
+            rows = iter(await pipe.execute())
+        found: dict[str, list[SealedMessage]] = {}
+        total = size = 0
+        for room_id, ids in wanted:
+            messages = found[room_id] = []
             for message_id in ids:
-                pipe.hmget(key("room", room_id, "msg", message_id), ["ts", "expires_at", "epoch", "blob"])
-            rows = await pipe.execute()
-        found = [
-            SealedMessage(room_id, message_id, int(ts), int(exp), int(epoch), bytes(blob))
-            for message_id, (ts, exp, epoch, blob) in zip(ids, rows, strict=True)
-            if blob is not None
-        ]
-        self.counts.fetched(len(found), sum(len(m.blob) for m in found))
+                ts, exp, epoch, blob = next(rows)
+                if blob is not None:
+                    messages.append(SealedMessage(room_id, message_id, int(ts), int(exp), int(epoch), bytes(blob)))
+                    total += 1
+                    size += len(blob)
+        self.counts.fetched(total, size)
         return found

@@ -61,8 +61,8 @@ def _room(room_id: str, raw: dict[bytes, bytes]) -> Room:
     )
 
 
-# Entries kept in each room's feed (a stream of message ids every process reads from where it
-# left off): enough to replay a busy room's minute of outage; older entries are trimmed.
+# Entries kept in each room's feed (a stream of message ids each hosting process reads from where
+# it left off): enough to replay a busy room's minute of outage; older entries are trimmed.
 FEED_LENGTH = 10_000
 
 

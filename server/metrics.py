@@ -60,8 +60,8 @@ PUBSUB_SUBSCRIBE_LATE = Counter(
     "Joins that went on before Redis confirmed this process's subscription to the room's channel",
     registry=REGISTRY,
 )
-# Room feeds (rooms/redis_feed.py): every process reads every room's feed entries (ids only)
-# and fetches the bodies of the rooms it hosts.
+# Room feeds (rooms/redis_feed.py): a process reads the feed entries (ids only) of the rooms it
+# hosts and fetches their bodies; "foreign" counts entries of a room whose last socket here left.
 FEED_ENTRIES = Counter(
     "hearth_feed_entries_read_total",
     "Room feed entries read by this process, by kind (hosted: the room has a socket here; foreign: none)",

@@ -37,7 +37,7 @@ class Stores:
     presence: Presence
     bus: Bus
     safety: SafetyStore
-    feed: RedisFeed | None = None  # Redis: every room's feed of stored messages (server/delivery.py reads it)
+    feed: RedisFeed | None = None  # Redis: the feeds of stored messages of the rooms hosted here (server/delivery.py)
     closers: list[Closer] = field(default_factory=list)  # run in reverse order by aclose()
 
     async def aclose(self) -> None:
