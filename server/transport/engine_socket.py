@@ -2,7 +2,9 @@
 
 Differences from python-engineio's ``AsyncSocket``, each for a reason:
 
-- ``poll`` takes what is queued first and waits under ``asyncio.timeout`` otherwise: the
+- ``poll`` takes what is queued first and waits under ``asyncio.timeout`` otherwise (the
+  websocket writer and a session's websocket reads wait without one: an overdue pong ends
+  the session, and with it both): the
   stock version wraps every ``queue.get()`` in ``asyncio.wait_for``, which in Python 3.11
   creates a task each time (once per message per recipient, and one parked per idle socket).
   It also records whether the websocket writer is parked with nothing in hand, which is what
@@ -266,10 +268,20 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         ws_class = self.server._async["websocket"]
         return await ws_class(self._serve_websocket, self.server)(environ)
 
-    async def _ws_read(self, ws: HearthWebSocket) -> packet.Packet | None:
-        """The next packet from the websocket, or None when it closed, timed out or sent garbage."""
+    async def _ws_read(self, ws: HearthWebSocket, *, bounded: bool = False) -> packet.Packet | None:
+        """The next packet from the websocket, or None when it closed, timed out or sent garbage.
+
+        Only the upgrade's probe reads are ``bounded`` (one ping cycle). A session's reads wait
+        without a timer: a peer that has gone silent stops answering pings, the engine's service
+        task closes the session once a pong is overdue (``check_ping_timeout``), and closing
+        the websocket ends this read. (A timeout per read cost a timer per received packet and
+        about 0.7 KB per idle connection.)
+        """
         try:
-            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+            if bounded:
+                async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                    data = await ws.wait()
+            else:
                 data = await ws.wait()
         except (TimeoutError, OSError):
             return None
@@ -284,14 +296,14 @@ class EngineSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     async def _serve_websocket(self, ws: HearthWebSocket) -> None:
         if self.connected:  # type: ignore[has-type]  # an upgrade from long-polling
             self.upgrading = True
-            probe = await self._ws_read(ws)
+            probe = await self._ws_read(ws, bounded=True)
             if probe is None or probe.packet_type != packet.PING or probe.data != "probe":
                 self.upgrading = False
                 return
             await ws.send(packet.Packet(packet.PONG, data="probe").encode())
             if self.polling:
                 self.queue.put_nowait(packet.Packet(packet.NOOP))  # ends the pending poll
-            upgrade = await self._ws_read(ws)
+            upgrade = await self._ws_read(ws, bounded=True)
             if upgrade is None or upgrade.packet_type != packet.UPGRADE:
                 self.upgrading = False
                 return

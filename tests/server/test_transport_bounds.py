@@ -207,3 +207,33 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
         await stalled.aclose()  # also when an assertion failed: no socket left for a later test
     # the room carries on for the reader
     assert (await (await connect((await server.session())[0])).join("circle"))["ok"]
+
+
+async def test_a_peer_that_stops_answering_pings_is_closed_and_one_that_answers_stays(server: Server) -> None:
+    """No read waits on a timer of its own: an overdue pong is what ends a silent session."""
+    eio = server.app[DRAIN].server.eio
+    eio.ping_interval, eio.ping_timeout = 0.5, 0.5  # before the first session: the service task reads them
+    silent, alive = await signed_in(server), await signed_in(server)
+    pongs = 0
+
+    async def answer() -> None:
+        nonlocal pongs
+        while (msg := await alive.recv_text()) is not None:
+            if msg == "2":
+                alive.send_text("3")
+                pongs += 1
+
+    answering = asyncio.create_task(answer())
+    try:
+        seen: list[str] = []
+        async with asyncio.timeout(15):
+            while (msg := await silent.recv_text()) is not None:
+                seen.append(msg)
+        assert "2" in seen  # pinged, never answered, closed
+        await asyncio.sleep(1.5)  # three more ping cycles for the peer that answers
+        assert not answering.done() and pongs >= 3
+    finally:
+        answering.cancel()
+        await asyncio.gather(answering, return_exceptions=True)
+        await silent.aclose()
+        await alive.aclose()
