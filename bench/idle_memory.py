@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,13 +65,6 @@ class TracedWatched(loadgen.Watched):
         return super().rss_mb()
 
 
-def worktree(rev: str) -> tuple[str, Path]:
-    sha = subprocess.check_output(["git", "rev-parse", "--short", rev], cwd=procs.REPO, text=True).strip()
-    path = Path(tempfile.mkdtemp(prefix=f"hearth-mem-{sha}-"))
-    subprocess.check_call(["git", "worktree", "add", "--detach", "-q", str(path), rev], cwd=procs.REPO)
-    return sha, path
-
-
 async def measure(rev_dir: Path, levels: list[int], traced: bool, top: int) -> list[dict[str, Any]]:
     password = procs.random_password()
     os.environ["HEARTH_BENCH_REPO"] = str(rev_dir)
@@ -113,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     procs.raise_nofile()
     procs.pin(0, [1])
     loadgen.install_fast_loop()
-    trees = [worktree(rev) for rev in args.revisions]
-    try:
+    with contextlib.ExitStack() as checkouts:
+        trees = [checkouts.enter_context(procs.worktree(rev)) for rev in args.revisions]
         for sha, path in trees:
             rows = asyncio.run(measure(path, args.levels, args.tracemalloc, args.top))
             for row in rows:
@@ -137,9 +130,6 @@ def main(argv: list[str] | None = None) -> int:
                         f"{row['rss_per_conn_kb']} KB per connection"
                     )
             sys.stdout.flush()
-    finally:
-        for _, path in trees:
-            subprocess.call(["git", "worktree", "remove", "--force", str(path)], cwd=procs.REPO)
     return 0
 
 

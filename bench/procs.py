@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,6 +306,18 @@ def start_server(
             preexec_fn=_preexec(cores),
         )
     return ServerProc(kind, port, proc, workdir, log_path, extra={"cmd": " ".join(cmd)})
+
+
+@contextlib.contextmanager
+def worktree(rev: str) -> Iterator[tuple[str, Path]]:
+    """A temporary checkout of ``rev`` to serve Hearth from (``HEARTH_BENCH_REPO``): (short sha, path)."""
+    sha = subprocess.check_output(["git", "rev-parse", "--short", rev], cwd=REPO, text=True).strip()
+    path = Path(tempfile.mkdtemp(prefix=f"hearth-rev-{sha}-"))
+    subprocess.check_call(["git", "worktree", "add", "--detach", "-q", str(path), rev], cwd=REPO)
+    try:
+        yield sha, path
+    finally:
+        subprocess.call(["git", "worktree", "remove", "--force", str(path)], cwd=REPO)
 
 
 def start_redis(cores: tuple[int, ...] | None = None) -> ServerProc:

@@ -19,10 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import os
-import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -35,20 +32,6 @@ WORKLOADS = {
     "fanout": {"rooms": 50, "room_size": 20, "senders_per_room": 2, "rates": [400, 800, 1600]},
     "bigroom": {"rooms": 1, "room_size": 500, "senders_per_room": 1, "rates": [40, 80, 160]},
 }
-
-
-@contextlib.contextmanager
-def worktree(rev: str | None) -> Iterator[str | None]:
-    """A temporary checkout of ``rev`` for HEARTH_BENCH_REPO (None: this checkout)."""
-    if rev is None:
-        yield None
-        return
-    path = tempfile.mkdtemp(prefix=f"hearth-cost-{rev}-")
-    subprocess.run(["git", "worktree", "add", "--detach", "-q", path, rev], cwd=procs.REPO, check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", path], cwd=procs.REPO, check=False)
 
 
 def line(label: str, config: str, rate: float, step: dict[str, Any], redis_us: float | None) -> str:
@@ -66,9 +49,10 @@ def line(label: str, config: str, rate: float, step: dict[str, Any], redis_us: f
 async def measure(rev: str | None, config: str, scenario: str, rates: list[float], step_s: float) -> dict[str, Any]:
     processes, redis_store = CONFIGS[config]
     prm = {**WORKLOADS[scenario], "rates": rates, "step_s": step_s}
-    with worktree(rev) as path:
-        if path is not None:
-            os.environ["HEARTH_BENCH_REPO"] = path
+    with contextlib.ExitStack() as checkout:
+        if rev is not None:
+            _, path = checkout.enter_context(procs.worktree(rev))
+            os.environ["HEARTH_BENCH_REPO"] = str(path)
         try:
             return await _stepped("hearth", prm, processes=processes, redis_store=redis_store)
         finally:

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from server.http_api import REALTIME
-from server.transport.fanout import DirectRedisManager
+from server.transport.pubsub import DirectRedisManager
 from tests.conftest import Connect, Server
 
 pytestmark = pytest.mark.parametrize("store_kind", ["redis"])
